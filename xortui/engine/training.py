@@ -1,0 +1,107 @@
+"""A single run: train one network and hand out progress snapshots."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+from typing import Callable, Iterator
+
+import torch
+
+from xortui.engine.config import ExperimentConfig
+from xortui.engine.devices import describe, resolve_device
+from xortui.engine.population import Population
+from xortui.engine.tasks import get_task
+
+RUNNING, FINISHED, STOPPED, DIVERGED = "running", "finished", "stopped", "diverged"
+
+CHUNK_SECONDS = 0.05  # longest stretch of training between two looks at the stop flag
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The network at one step. `step` counts updates done: the lecture prints the loss at step s before
+    update s, which is this snapshot's loss at step = s."""
+
+    step: int
+    steps: int  # steps in the whole run
+    loss: float
+    outputs: tuple[float, ...]  # the network's output on each truth-table row
+    predictions: tuple[int, ...]  # output > 0.5
+    targets: tuple[int, ...]
+    elapsed: float  # seconds since the run started
+    steps_per_second: float
+    device: str
+    state: str = RUNNING  # the last snapshot of a run says how it ended
+    logged: bool = True  # at a log step (part of the loss curve) rather than a time tick
+
+    @property
+    def correct(self) -> tuple[bool, ...]:
+        return tuple(p == t for p, t in zip(self.predictions, self.targets))
+
+    @property
+    def accuracy(self) -> float:
+        return sum(self.correct) / len(self.targets)
+
+    def as_dict(self) -> dict:
+        record = asdict(self)
+        record["accuracy"] = self.accuracy
+        return record
+
+
+def train(
+    config: ExperimentConfig,
+    should_stop: Callable[[], bool] = lambda: False,
+    tick_seconds: float | None = None,
+) -> Iterator[Snapshot]:
+    """Train `config` and yield a snapshot at every log step (and every `tick_seconds`, when given), then a final
+    one after the last update whose `state` says how the run ended. `should_stop` is polled between chunks of at
+    most CHUNK_SECONDS of training."""
+    config.validate()
+    device = resolve_device(config.device)
+    device_name = describe(device)
+    targets = get_task(config.task).targets
+    population = Population(config, [config.seed], device)
+    start = time.perf_counter()
+    last_yield = start
+
+    def snapshot(state: str, logged: bool) -> Snapshot:
+        ev = population.evaluate()
+        outputs = tuple(ev.outputs[0].tolist())
+        elapsed = time.perf_counter() - start
+        return Snapshot(
+            step=population.step,
+            steps=config.steps,
+            loss=float(ev.loss[0]),
+            outputs=outputs,
+            predictions=tuple(int(o > 0.5) for o in outputs),
+            targets=targets,
+            elapsed=elapsed,
+            steps_per_second=population.step / elapsed if elapsed > 0 else 0.0,
+            device=device_name,
+            state=DIVERGED if not bool(ev.finite[0]) else state,
+            logged=logged,
+        )
+
+    chunk = 1  # grows to about CHUNK_SECONDS of steps
+    while population.step < config.steps:
+        at_log = population.step % config.log_every == 0
+        now = time.perf_counter()
+        if at_log or (tick_seconds is not None and now - last_yield >= tick_seconds):
+            snap = snapshot(RUNNING, logged=at_log)
+            last_yield = time.perf_counter()
+            yield snap
+            if snap.state == DIVERGED:
+                return
+        if should_stop():
+            yield snapshot(STOPPED, logged=False)
+            return
+        next_log = (population.step // config.log_every + 1) * config.log_every
+        n = min(next_log, config.steps, population.step + chunk) - population.step
+        began = time.perf_counter()
+        population.train(n)
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)  # so the chunk's length measures real work
+        took = time.perf_counter() - began
+        chunk = max(1, min(chunk * 2, int(n * CHUNK_SECONDS / took) if took > 0 else chunk * 2))
+    yield snapshot(FINISHED, logged=False)
