@@ -68,6 +68,7 @@ class Population:
             finite &= torch.isfinite(w).flatten(1).all(1) & torch.isfinite(b).all(1)
         # BCE refuses NaN, so members that went non-finite get a NaN loss without being passed to it.
         safe = torch.where(finite[:, None, None], p, torch.full_like(p, 0.5))
-        loss = torch.nn.functional.binary_cross_entropy(safe, self.y, reduction="none").mean((1, 2))
+        # sum / rows is what BCELoss's mean computes, so K = 1 prints the lecture's digits exactly
+        loss = torch.nn.functional.binary_cross_entropy(safe, self.y, reduction="none").sum((1, 2)) / p.shape[1]
         loss = torch.where(finite, loss, torch.full_like(loss, float("nan")))
         return Evaluation(loss=loss.cpu(), outputs=p[..., 0].cpu(), finite=finite.cpu())

@@ -1,0 +1,200 @@
+"""The command line: `xortui` opens the dashboard; `xortui run` trains headless; `xortui presets` lists presets."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+
+from xortui import __version__
+from xortui.engine.config import FIELDS, ConfigError, ExperimentConfig, format_layers, parse_hidden_from_layers
+from xortui.engine.presets import DEFAULT_PRESET, PRESETS
+
+
+class OneLineErrors(click.Group):
+    """Usage errors as a single line (`Error: Invalid value for '--lr': ...`), exit code 2, no usage block."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):  # type: ignore[override]
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.ClickException as error:
+            click.echo(f"Error: {error.format_message()}", err=True)
+            sys.exit(error.exit_code)
+        except click.Abort:
+            click.echo("Aborted.", err=True)
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+def option_name(field: str) -> str:
+    return "--" + field.replace("_", "-")
+
+
+def bad_option(error: ConfigError) -> click.BadParameter:
+    return click.BadParameter(error.message, param_hint=f"'{option_name(error.field)}'")
+
+
+def config_from_options(preset: str | None, options: dict[str, str | None]) -> ExperimentConfig:
+    """The preset (or the default one), with every option the user gave parsed and checked as the dashboard
+    checks its fields."""
+    config = PRESETS[preset or DEFAULT_PRESET].config
+    given = {name: text for name, text in options.items() if text is not None}
+    try:
+        changes: dict[str, Any] = {}
+        for name in ("task", "activation", "lr", "steps", "seed", "device", "log_every"):
+            if name in given:
+                changes[name] = FIELDS[name].parse(given[name])
+        config = config.replace(**changes)
+        if "layers" in given:
+            if "depth" in given or "width" in given:
+                raise ConfigError("layers", "give either --layers or --depth/--width, not both")
+            config = config.replace(hidden=parse_hidden_from_layers(given["layers"], config.task))
+        elif "depth" in given or "width" in given:
+            depth = FIELDS["depth"].parse(given["depth"]) if "depth" in given else len(config.hidden)
+            width = FIELDS["width"].parse(given["width"]) if "width" in given else (config.hidden or (2,))[0]
+            config = config.replace(hidden=(width,) * depth)
+        return config.validate()
+    except ConfigError as error:
+        raise bad_option(error) from None
+
+
+def _preset_option(f):
+    return click.option(
+        "--preset", type=click.Choice(list(PRESETS)), default=None,
+        help=f"start from this preset (default {DEFAULT_PRESET}); other options override it",
+    )(f)
+
+
+@click.group(cls=OneLineErrors, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "-V", "--version", prog_name="xortui")
+@_preset_option
+@click.pass_context
+def cli(ctx: click.Context, preset: str | None) -> None:
+    """Train small neural networks on truth tables and watch them learn.
+
+    With no command, opens the dashboard.
+    """
+    if ctx.invoked_subcommand is None:
+        from xortui.app.app import XorTuiApp
+
+        XorTuiApp(preset=preset or DEFAULT_PRESET).run()
+
+
+def _field_option(name: str, metavar: str):
+    spec = FIELDS[name]
+    return click.option(option_name(name), name, metavar=metavar, default=None, help=spec.help)
+
+
+@cli.command()
+@_preset_option
+@_field_option("layers", "LIST")
+@_field_option("depth", "N")
+@_field_option("width", "N")
+@_field_option("activation", "NAME")
+@_field_option("lr", "RATE")
+@_field_option("steps", "N")
+@_field_option("seed", "N")
+@_field_option("device", "NAME")
+@_field_option("log_every", "N")
+@_field_option("task", "NAME")
+@click.option("--json", "as_json", is_flag=True, help="print one JSON record instead of text")
+def run(preset: str | None, as_json: bool, **options: str | None) -> None:
+    """Train one network headless and print the loss as the lecture does.
+
+    Prints `step loss` at every log step, then the final outputs (Hypothesis), predicted classes (Correct) and
+    accuracy, as the course notebooks do. Ctrl+C stops and prints what was reached (exit 130).
+    """
+    from xortui.engine.devices import resolve_device
+    from xortui.engine.training import FINISHED, STOPPED, train
+
+    config = config_from_options(preset, options)
+    try:
+        resolve_device(config.device)
+    except ConfigError as error:
+        raise bad_option(error) from None
+
+    losses: dict[int, float] = {}
+    last = None
+    interrupted = False
+    run_snapshots = train(config)
+    try:
+        for snap in run_snapshots:
+            last = snap
+            if snap.logged:
+                losses[snap.step] = snap.loss
+                if not as_json:
+                    click.echo(f"{snap.step} {snap.loss!r}")
+    except KeyboardInterrupt:
+        interrupted = True
+        run_snapshots.close()
+    if last is None:  # interrupted before the first step
+        sys.exit(130)
+    state = STOPPED if interrupted else last.state
+    if as_json:
+        click.echo(json.dumps(_record(config, last, state, losses)))
+    else:
+        _print_final(config, last, state)
+    if interrupted:
+        sys.exit(130)
+
+
+def _record(config: ExperimentConfig, last, state: str, losses: dict[int, float]) -> dict:
+    return {
+        "xortui": __version__,
+        "config": config.as_dict(),
+        "device": last.device,
+        "state": state,
+        "steps_done": last.step,
+        "elapsed_s": round(last.elapsed, 4),
+        "steps_per_second": round(last.steps_per_second, 1),
+        "losses": {str(step): loss for step, loss in losses.items()},
+        "final": {
+            "loss": last.loss,
+            "hypothesis": list(last.outputs),
+            "predicted": list(last.predictions),
+            "targets": list(last.targets),
+            "correct": list(last.correct),
+            "accuracy": last.accuracy,
+        },
+    }
+
+
+def _column(values, fmt: str) -> str:
+    return "[" + " ".join(f"[{fmt.format(v)}]" for v in values) + "]"
+
+
+def _print_final(config: ExperimentConfig, last, state: str) -> None:
+    click.echo()
+    click.echo(f"Hypothesis:  {_column(last.outputs, '{:.8g}')}")
+    click.echo(f"Correct:     {_column(last.predictions, '{}.')}")
+    click.echo(f"Accuracy:    {last.accuracy}")
+    click.echo(
+        f"# {format_layers(config)} {config.activation}, lr {config.lr:g}, seed {config.seed}, on {last.device}: "
+        f"{state} after {last.step:,} of {config.steps:,} steps in {last.elapsed:.2f} s "
+        f"({last.steps_per_second:,.0f} steps/s), loss {last.loss:.6g}, {sum(last.correct)}/{len(last.correct)} "
+        "rows right"
+    )
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="print the presets as JSON")
+def presets(as_json: bool) -> None:
+    """List the presets with their settings."""
+    if as_json:
+        click.echo(json.dumps({p.name: {"description": p.description, **p.config.as_dict()} for p in PRESETS.values()}))
+        return
+    rows = [("name", "layers", "activation", "lr", "steps", "seed", "description")]
+    for p in PRESETS.values():
+        c = p.config
+        rows.append((p.name, format_layers(c), c.activation, f"{c.lr:g}", str(c.steps), str(c.seed), p.description))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
+    for r in rows:
+        click.echo("  ".join(cell.ljust(w) for cell, w in zip(r, widths)) + "  " + r[-1])
+
+
+def main() -> None:
+    cli(prog_name="xortui")
