@@ -215,7 +215,7 @@ FIELDS: dict[str, FieldSpec] = {
             "optimizer", "Optimizer", "sgd", lambda t: _choice("optimizer", t, OPTIMIZERS),
             lambda v: _choice("optimizer", str(v), OPTIMIZERS), "optimizer",
         ),
-        FieldSpec("lr", "Learning rate", f"above 0, at most {MAX_LR:g}", parse_lr, check_lr, "lr"),
+        FieldSpec("lr", "LR", f"above 0, at most {MAX_LR:g}", parse_lr, check_lr, "lr"),
         FieldSpec(
             "steps", "Steps", f"training steps, 1-{MAX_STEPS:,} (the lecture: 10001)",
             lambda t: _int("steps", t, 1, MAX_STEPS), lambda v: _check_range("steps", v, 1, MAX_STEPS), "steps",

@@ -1,0 +1,1 @@
+"""The Textual dashboard. It reaches the engine only through a thread worker and messages (see app.py)."""

@@ -1,0 +1,166 @@
+"""The xortui dashboard.
+
+Data flows one way: the panel's configuration goes to a thread worker that runs the engine; the worker posts
+progress messages (at most about ten a second, whatever the training speed); the app shows them. Widgets are
+touched only on the UI thread. torch is imported in the background, so the first frame comes at once.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+from textual import work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Footer
+from textual.worker import get_current_worker
+
+from xortui.app.help import HelpScreen
+from xortui.app.messages import EngineReady, RunFailed, RunProgress
+from xortui.app.panel import ExperimentPanel
+from xortui.app.widgets import LossPlot, StatusLine, TruthTable
+from xortui.engine.config import ConfigError, ExperimentConfig
+from xortui.engine.presets import DEFAULT_PRESET
+from xortui.engine.tasks import get_task
+
+UPDATE_SECONDS = 0.1  # screen updates per run: about ten a second
+
+
+class XorTuiApp(App):
+    CSS_PATH = Path(__file__).with_name("xortui.tcss")
+    TITLE = "xortui"
+    BINDINGS = [
+        Binding("ctrl+r,f5", "start", "Run", priority=True),
+        Binding("ctrl+s", "stop", "Stop", priority=True),
+        Binding("ctrl+n", "reset", "Reset", priority=True),
+        Binding("ctrl+l", "toggle_log", "Log y", priority=True),
+        Binding("f1,question_mark", "help", "Help"),
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+        Binding("q", "quit", "Quit", show=False),
+    ]
+
+    def __init__(self, preset: str = DEFAULT_PRESET) -> None:
+        super().__init__()
+        self.preset = preset
+        self.run_id = 0
+        self.state = "idle"
+        self.engine_ready = False
+        self._stop = threading.Event()
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="main"):
+            yield ExperimentPanel(self.preset, id="panel")
+            with Vertical(id="results"):
+                yield LossPlot(id="loss")
+                yield TruthTable(id="table")
+        yield StatusLine(id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#panel").border_title = "xortui · experiment"
+        self.query_one("#loss").border_title = "loss"
+        table = self.query_one(TruthTable)
+        table.border_title = "truth table"
+        table.show_task(get_task("xor"))
+        self.query_one(StatusLine).show("loading", note="loading torch…")
+        self.load_engine()
+
+    @work(thread=True, group="engine", exit_on_error=False)
+    def load_engine(self) -> None:
+        import xortui.engine.training  # noqa: F401  (torch, and the compiled kernel)
+
+        self.post_message(EngineReady())
+
+    def on_engine_ready(self, _: EngineReady) -> None:
+        self.engine_ready = True
+        if self.state == "loading":
+            self.state = "idle"
+        if self.run_id == 0:
+            self.query_one(StatusLine).show("idle", note="ctrl+r to train, f1 for help")
+
+    # ------------------------------------------------------------------------------------------ actions
+
+    def on_experiment_panel_start_requested(self, _: ExperimentPanel.StartRequested) -> None:
+        self.action_start()
+
+    def action_start(self) -> None:
+        config = self.query_one(ExperimentPanel).read_config()
+        if config is None:
+            self.notify("fix the marked field first", severity="error", timeout=3)
+            return
+        self.start_run(config)
+
+    def start_run(self, config: ExperimentConfig) -> None:
+        self._stop.set()  # the running worker (if any) ends at its next chunk
+        self._stop = threading.Event()
+        self.run_id += 1
+        self.state = "running"
+        self.query_one(LossPlot).clear()
+        self.query_one(TruthTable).show_task(get_task(config.task))
+        self.query_one(StatusLine).show("running", note="" if self.engine_ready else "loading torch…")
+        self.train(self.run_id, config, self._stop)
+
+    def action_stop(self) -> None:
+        if self.state == "running":
+            self._stop.set()
+
+    def action_reset(self) -> None:
+        self._stop.set()
+        self.run_id += 1  # drop anything still in flight from the old run
+        self.state = "idle"
+        self.query_one(LossPlot).clear()
+        self.query_one(TruthTable).show_task(get_task(self.query_one(ExperimentPanel).task_name()))
+        self.query_one(StatusLine).show("idle")
+
+    def action_toggle_log(self) -> None:
+        self.query_one(LossPlot).toggle_log_y()
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    # ------------------------------------------------------------------------------------------ the worker
+
+    @work(thread=True, exclusive=True, group="train", exit_on_error=False)
+    def train(self, run_id: int, config: ExperimentConfig, stop: threading.Event) -> None:
+        from xortui.engine.training import RUNNING, train
+
+        worker = get_current_worker()
+        pending: list[tuple[int, float]] = []
+        last_post = 0.0
+        try:
+            for snap in train(config, lambda: stop.is_set() or worker.is_cancelled, tick_seconds=UPDATE_SECONDS):
+                if snap.logged:
+                    pending.append((snap.step, snap.loss))
+                now = time.monotonic()
+                if now - last_post >= UPDATE_SECONDS or snap.state != RUNNING:
+                    self.post_message(RunProgress(run_id, tuple(pending), snap))
+                    pending = []
+                    last_post = now
+        except ConfigError as error:
+            self.post_message(RunFailed(run_id, f"{error.field}: {error.message}"))
+        except Exception as error:  # shown to the user with its cause; the app stays usable
+            self.log.error("training failed", error)
+            self.post_message(RunFailed(run_id, f"{type(error).__name__}: {error}"))
+
+    def on_run_progress(self, message: RunProgress) -> None:
+        if message.run_id != self.run_id:
+            return
+        snap = message.snapshot
+        self.query_one(LossPlot).add_points(message.points)
+        self.query_one(TruthTable).show(snap)
+        self.state = snap.state
+        note = f"diverged at step {snap.step:,}" if snap.state == "diverged" else ""
+        self.query_one(StatusLine).show(snap.state, snap, note=note)
+
+    def on_run_failed(self, message: RunFailed) -> None:
+        if message.run_id != self.run_id:
+            return
+        self.state = "failed"
+        self.query_one(StatusLine).show("failed", note=message.message)
+        self.notify(message.message, title="run failed", severity="error", timeout=8)
+        if message.message.startswith("device:"):
+            self.query_one(ExperimentPanel).show_device_error(message.message.removeprefix("device: "))

@@ -1,0 +1,41 @@
+"""The help screen: keys, and every field with its limits (from the engine's field specs)."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from xortui.engine.config import FIELDS
+
+KEYS = (
+    ("ctrl+r / enter", "start a run with the panel's values (restarts a running one)"),
+    ("ctrl+s", "stop the run; its curve and table stay"),
+    ("ctrl+n", "reset: clear the curve and table"),
+    ("ctrl+l", "loss plot: toggle log y"),
+    ("tab / shift+tab", "move between fields; enter opens a picker"),
+    ("f1 / ?", "this help"),
+    ("ctrl+q / q", "quit (q when not typing in a field)"),
+)
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,f1,q,question_mark", "app.pop_screen", "Close", show=True)]
+
+    def compose(self) -> ComposeResult:
+        keys = Table.grid(padding=(0, 2))
+        for key, what in KEYS:
+            keys.add_row(f"[bold]{key}[/]", what)
+        fields = Table.grid(padding=(0, 2))
+        for spec in FIELDS.values():
+            fields.add_row(f"[bold]{spec.label}[/]", spec.help)
+        with VerticalScroll(id="help-body"):
+            yield Static("[b]xortui[/b]: train a small network on a truth table and watch it learn.\n")
+            yield Static("[b u]Keys[/]")
+            yield Static(keys)
+            yield Static("\n[b u]Fields[/]")
+            yield Static(fields)
+            yield Static("\n[dim]escape closes this help[/]")

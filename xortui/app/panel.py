@@ -1,0 +1,180 @@
+"""The experiment panel: a preset picker and a field for every configuration value, all keyboard-editable.
+
+Each field is checked as it is typed, with the engine's own parser (config.FIELDS), so the dashboard refuses
+exactly what the CLI refuses, with the same words.
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.widgets import Input, Label, Select, Static
+
+from xortui.engine.activations import ACTIVATIONS
+from xortui.engine.config import (
+    DEVICES,
+    FIELDS,
+    ConfigError,
+    ExperimentConfig,
+    format_layers,
+    parse_hidden_from_layers,
+)
+from xortui.engine.presets import PRESETS
+from xortui.engine.tasks import TASKS
+
+TEXT_FIELDS = ("layers", "depth", "width", "lr", "steps", "seed", "log_every")
+CHOICE_FIELDS = {"task": tuple(TASKS), "activation": tuple(ACTIVATIONS), "device": DEVICES}
+ORDER = ("task", "layers", "depth", "width", "activation", "lr", "steps", "seed", "device", "log_every")
+
+
+class ExperimentPanel(VerticalScroll):
+    class StartRequested(Message):
+        """Enter was pressed in a field."""
+
+    def __init__(self, preset: str, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.initial_preset = preset
+        self.errors: dict[str, str] = {}
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(classes="field"):
+            yield Label("Preset", classes="label")
+            yield Select(
+                [(name, name) for name in PRESETS], value=self.initial_preset, allow_blank=False,
+                compact=True, id="preset",
+            )
+        yield Static(PRESETS[self.initial_preset].description, id="preset-description")
+        for name in ORDER:
+            spec = FIELDS[name]
+            with Horizontal(classes="field"):
+                yield Label(spec.label, classes="label")
+                if name in CHOICE_FIELDS:
+                    choices = CHOICE_FIELDS[name]
+                    yield Select(
+                        [(c, c) for c in choices], value=choices[0], allow_blank=False, compact=True, id=name,
+                        tooltip=spec.help,
+                    )
+                else:
+                    yield Input(compact=True, id=name, tooltip=spec.help, select_on_focus=True)
+            yield Static("", id=f"{name}-error", classes="error")
+
+    def on_mount(self) -> None:
+        self.load(PRESETS[self.initial_preset].config)
+
+    # ------------------------------------------------------------------------------------------ loading values
+
+    def load(self, config: ExperimentConfig) -> None:
+        """Put a configuration's values in the fields."""
+        values = {
+            "layers": format_layers(config),
+            "depth": str(len(config.hidden)),
+            "width": str(config.hidden[0]) if config.hidden else self.query_one("#width", Input).value or "2",
+            "lr": f"{config.lr:g}",
+            "steps": str(config.steps),
+            "seed": str(config.seed),
+            "log_every": str(config.log_every),
+        }
+        for name, value in values.items():
+            self.query_one(f"#{name}", Input).value = value
+        for name in CHOICE_FIELDS:
+            self.query_one(f"#{name}", Select).value = getattr(config, name)
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        if event.select.id == "preset" and event.value in PRESETS:
+            preset = PRESETS[str(event.value)]
+            self.query_one("#preset-description", Static).update(preset.description)
+            self.load(preset.config)
+        elif event.select.id == "task":
+            self._check("layers")
+
+    # ------------------------------------------------------------------------------------------ checking
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        name = event.input.id
+        if name is None or not self._check(name) or not event.input.has_focus:
+            return
+        # depth/width and the layer list describe the same thing: keep them in step, from the field being typed
+        # in only (a mixed list like 2,10,5,1 shows its first width and must not be flattened by that echo).
+        if name == "layers":
+            hidden = self._parse("layers")
+            depth, width = self.query_one("#depth", Input), self.query_one("#width", Input)
+            if depth.value != str(len(hidden)):
+                depth.value = str(len(hidden))
+            if hidden and width.value != str(hidden[0]):
+                width.value = str(hidden[0])
+        elif name in ("depth", "width") and self._check("depth") and self._check("width"):
+            hidden = (self._parse("width"),) * self._parse("depth")
+            layers = self.query_one("#layers", Input)
+            current = _try(lambda: parse_hidden_from_layers(layers.value, self.task_name()))
+            if current != hidden:
+                layers.value = format_layers(ExperimentConfig(task=self.task_name(), hidden=hidden))
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.post_message(self.StartRequested())
+
+    def task_name(self) -> str:
+        return str(self.query_one("#task", Select).value)
+
+    def _parse(self, name: str):
+        text = self.query_one(f"#{name}", Input).value
+        if name == "layers":
+            return parse_hidden_from_layers(text, self.task_name())
+        return FIELDS[name].parse(text)
+
+    def _check(self, name: str) -> bool:
+        """Parse one field; show or clear its message. True when the value is good."""
+        try:
+            self._parse(name)
+        except ConfigError as error:
+            self._show_error(name, error.message)
+            return False
+        self._show_error(name, "")
+        return True
+
+    def _show_error(self, name: str, message: str) -> None:
+        widget = self.query_one(f"#{name}")
+        widget.set_class(bool(message), "-invalid")
+        label = self.query_one(f"#{name}-error", Static)
+        label.update(message)
+        label.display = bool(message)
+        if message:
+            self.errors[name] = message
+        else:
+            self.errors.pop(name, None)
+
+    def read_config(self) -> ExperimentConfig | None:
+        """The configuration in the fields, or None after showing every bad field's message and focusing the
+        first."""
+        bad = [name for name in TEXT_FIELDS if not self._check(name)]
+        if bad:
+            self.query_one(f"#{bad[0]}").focus()
+            return None
+        config = ExperimentConfig(
+            task=self.task_name(),
+            hidden=self._parse("layers"),
+            activation=str(self.query_one("#activation", Select).value),
+            lr=self._parse("lr"),
+            steps=self._parse("steps"),
+            seed=self._parse("seed"),
+            device=str(self.query_one("#device", Select).value),
+            log_every=self._parse("log_every"),
+        )
+        try:
+            return config.validate()
+        except ConfigError as error:
+            field = error.field if error.field in TEXT_FIELDS else "layers"
+            self._show_error(field, error.message)
+            self.query_one(f"#{field}").focus()
+            return None
+
+    def show_device_error(self, message: str) -> None:
+        self._show_error("device", message)
+
+
+def _try(fn):
+    try:
+        return fn()
+    except ConfigError:
+        return None
