@@ -822,6 +822,6 @@ class RunRecorder:
     def _flush_loop(self) -> None:
         # Commits points that arrived since the last flush, so a run that logs rarely is still on disk within
         # about a second of each point.
-        while not self._stop.wait(self.flush_seconds / 2):
+        while not self._stop.wait(max(self.flush_seconds / 2, 0.05)):
             if self._pending and time.monotonic() - self._last_flush >= self.flush_seconds:
                 self.flush()
