@@ -9,6 +9,7 @@ Errors reach the user as one line on stderr: exit 2 for an unknown run id, exit 
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 import sys
@@ -281,27 +282,31 @@ def export_runs(store_path: str | None, run_ids: tuple[str, ...], fmt: str, out:
     finally:
         if store is not None:
             store.close()
+    buffer = io.StringIO()
+    if fmt == "csv":
+        _write_csv(buffer, records, curves)
+    else:
+        document = {
+            "format": "xortui-runs", "version": 1,
+            "exported": datetime.now().astimezone().isoformat(timespec="seconds"),
+            "runs": [_export_record(r, curves[r.id]) for r in records],
+        }
+        json.dump(document, buffer, indent=2, allow_nan=False)
+        buffer.write("\n")
+    if out == "-":
+        click.echo(buffer.getvalue(), nl=False)
+        return
     try:
-        with click.open_file(out, "w", encoding="utf-8", newline="" if fmt == "csv" else None) as handle:
-            if fmt == "csv":
-                _write_csv(handle, records, curves)
-            else:
-                document = {
-                    "format": "xortui-runs", "version": 1, "exported": datetime.now().astimezone().isoformat(
-                        timespec="seconds"),
-                    "runs": [_export_record(r, curves[r.id]) for r in records],
-                }
-                json.dump(document, handle, indent=2, allow_nan=False)
-                handle.write("\n")
+        with open(out, "w", encoding="utf-8", newline="") as handle:
+            handle.write(buffer.getvalue())
     except OSError as exc:
         _fail(f"cannot write {out}: {exc.strerror or exc}", EXIT_STORE_ERROR)
-    if out != "-":
-        points = sum(len(c) for c in curves.values())
-        click.echo(f"Exported {len(records)} run(s), {points} point(s) to {out}.", err=True)
+    points = sum(len(c) for c in curves.values())
+    click.echo(f"Exported {len(records)} run(s), {points} point(s) to {out}.", err=True)
 
 
 def _write_csv(handle: Any, records: Iterable[RunRecord], curves: dict[int, list[tuple[int, float]]]) -> None:
-    writer = csv.writer(handle)
+    writer = csv.writer(handle, lineterminator="\n")
     writer.writerow(["run_id", "step", "loss"])
     for run in records:
         for step, loss in curves[run.id]:

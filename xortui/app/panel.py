@@ -28,7 +28,7 @@ CHOICE_FIELDS = {"task": tuple(TASKS), "activation": tuple(ACTIVATIONS), "device
 ORDER = ("task", "layers", "depth", "width", "activation", "lr", "steps", "seed", "device", "log_every")
 
 
-class ExperimentPanel(VerticalScroll):
+class ExperimentPanel(VerticalScroll, can_focus=False):
     class StartRequested(Message):
         """Enter was pressed in a field."""
 

@@ -15,6 +15,8 @@ from xortui.engine.tasks import get_task
 
 RUNNING, FINISHED, STOPPED, DIVERGED = "running", "finished", "stopped", "diverged"
 
+clock = time.perf_counter  # module-level so tests can make timings deterministic
+
 CHUNK_SECONDS = 0.05  # longest stretch of training between two looks at the stop flag
 
 
@@ -62,13 +64,13 @@ def train(
     device_name = describe(device)
     targets = get_task(config.task).targets
     population = Population(config, [config.seed], device)
-    start = time.perf_counter()
+    start = clock()
     last_yield = start
 
     def snapshot(state: str, logged: bool) -> Snapshot:
         ev = population.evaluate()
         outputs = tuple(ev.outputs[0].tolist())
-        elapsed = time.perf_counter() - start
+        elapsed = clock() - start
         return Snapshot(
             step=population.step,
             steps=config.steps,
@@ -86,10 +88,10 @@ def train(
     chunk = 1  # grows to about CHUNK_SECONDS of steps
     while population.step < config.steps:
         at_log = population.step % config.log_every == 0
-        now = time.perf_counter()
+        now = clock()
         if at_log or (tick_seconds is not None and now - last_yield >= tick_seconds):
             snap = snapshot(RUNNING, logged=at_log)
-            last_yield = time.perf_counter()
+            last_yield = clock()
             yield snap
             if snap.state == DIVERGED:
                 return
@@ -98,10 +100,10 @@ def train(
             return
         next_log = (population.step // config.log_every + 1) * config.log_every
         n = min(next_log, config.steps, population.step + chunk) - population.step
-        began = time.perf_counter()
+        began = clock()
         population.train(n)
         if device.type == "cuda":
             torch.cuda.synchronize(device)  # so the chunk's length measures real work
-        took = time.perf_counter() - began
+        took = clock() - began
         chunk = max(1, min(chunk * 2, int(n * CHUNK_SECONDS / took) if took > 0 else chunk * 2))
     yield snapshot(FINISHED, logged=False)

@@ -1,0 +1,138 @@
+"""The dashboard driven by keys through Textual's pilot, as a user would."""
+
+import asyncio
+import threading
+import time
+
+from textual.widgets import Input, Select, Static
+
+from xortui.app.app import XorTuiApp
+from xortui.app.widgets import LossPlot, StatusLine, TruthTable
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+async def wait_until(pilot, condition, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting"
+        await pilot.pause(0.05)
+
+
+def table_rows(app):
+    table = app.query_one(TruthTable)
+    return [table.get_row_at(i) for i in range(table.row_count)]
+
+
+def test_choose_xor_nn_by_keys_and_train_it():
+    async def scenario():
+        app = XorTuiApp(preset="xor-single-layer")
+        async with app.run_test(size=(100, 30)) as pilot:
+            assert app.focused is app.query_one("#preset", Select)
+            await pilot.press("enter", "down", "enter")
+            assert app.query_one("#preset", Select).value == "xor-nn"
+            assert app.query_one("#layers", Input).value == "2,2,1"
+            await pilot.press("ctrl+r")
+            await wait_until(pilot, lambda: app.state == "finished")
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            rows = table_rows(app)
+            assert [row[4] for row in rows] == ["0", "1", "1", "0"]
+            assert [str(row[5]) for row in rows] == ["✓", "✓", "✓", "✓"]
+            assert app.query_one(TruthTable).border_subtitle == "accuracy 4/4 = 100%"
+            curve = app.query_one(LossPlot).curve
+            assert curve.steps[0] == 0 and curve.steps[-1] == 10000
+            assert curve.losses[0] > 0.74 and curve.losses[-1] < 0.0013
+            status = str(app.query_one(StatusLine).render())
+            assert "finished" in status and "10,001/10,001" in status and "cpu" in status
+
+    run(scenario())
+
+
+def test_stop_mid_run_keeps_the_curve():
+    async def scenario():
+        app = XorTuiApp()
+        async with app.run_test(size=(80, 24)) as pilot:
+            steps = app.query_one("#steps", Input)
+            steps.value = "10000000"
+            await pilot.press("ctrl+r")
+            await wait_until(pilot, lambda: len(app.query_one(LossPlot).curve) > 3)
+            await pilot.press("ctrl+s")
+            await wait_until(pilot, lambda: app.state == "stopped", timeout=5)
+            await app.workers.wait_for_complete()
+            status = str(app.query_one(StatusLine).render())
+            assert "stopped" in status and "/10,000,000" in status
+            assert len(app.query_one(LossPlot).curve) > 3
+
+    run(scenario())
+
+
+def test_quit_mid_run_ends_the_training_thread():
+    before = threading.active_count()
+
+    async def scenario():
+        app = XorTuiApp()
+        async with app.run_test(size=(80, 24)) as pilot:
+            app.query_one("#steps", Input).value = "10000000"
+            await pilot.press("ctrl+r")
+            await wait_until(pilot, lambda: len(app.query_one(LossPlot).curve) > 3)
+            await pilot.press("ctrl+q")
+        return app
+
+    app = run(scenario())
+    assert app.return_code == 0
+    deadline = time.monotonic() + 5
+    while threading.active_count() > before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert threading.active_count() <= before
+
+
+def test_bad_field_blocks_the_start_and_says_why():
+    async def scenario():
+        app = XorTuiApp()
+        async with app.run_test(size=(80, 24)) as pilot:
+            await app.workers.wait_for_complete()
+            app.query_one("#lr", Input).focus()
+            await pilot.press("ctrl+u", "a", "b", "c")
+            await pilot.pause()
+            message = app.query_one("#lr-error", Static)
+            assert message.display and str(message.render()) == "'abc' is not a number"
+            await pilot.press("ctrl+r")
+            await pilot.pause()
+            assert app.state == "idle" and app.run_id == 0
+            assert app.focused is app.query_one("#lr", Input)
+            await pilot.press("ctrl+u", "1")
+            await pilot.pause()
+            assert not app.query_one("#lr-error", Static).display
+
+    run(scenario())
+
+
+def test_depth_and_width_rewrite_the_layer_list():
+    async def scenario():
+        app = XorTuiApp()
+        async with app.run_test(size=(80, 24)) as pilot:
+            app.query_one("#depth", Input).focus()
+            await pilot.press("ctrl+u", "3")
+            app.query_one("#width", Input).focus()
+            await pilot.press("ctrl+u", "1", "0")
+            await pilot.pause()
+            assert app.query_one("#layers", Input).value == "2,10,10,10,1"
+
+    run(scenario())
+
+
+def test_q_types_into_a_field_instead_of_quitting():
+    async def scenario():
+        app = XorTuiApp()
+        async with app.run_test(size=(80, 24)) as pilot:
+            app.query_one("#seed", Input).focus()
+            await pilot.press("end", "q")
+            await pilot.pause()
+            assert app.is_running
+            assert app.query_one("#seed", Input).value == "777q"
+            assert "not a whole number" in str(app.query_one("#seed-error", Static).render())
+
+    run(scenario())
