@@ -88,6 +88,13 @@ class ExperimentConfig:
 # ---------------------------------------------------------------------------------------------- text parsing
 
 
+def _shown(text: str) -> str:
+    """User text quoted for a one-line message: control characters escaped, long text cut."""
+    text = text.strip()
+    cut = text if len(text) <= 24 else text[:21] + "..."
+    return "'" + cut.encode("unicode_escape").decode("ascii") + "'"
+
+
 def _int(field: str, text: str, low: int, high: int) -> int:
     text = text.strip().replace("_", "")
     if not text:
@@ -98,9 +105,9 @@ def _int(field: str, text: str, low: int, high: int) -> int:
         try:  # accept 1e4 when it is a whole number
             as_float = float(text)
         except ValueError:
-            raise ConfigError(field, f"'{text}' is not a whole number") from None
+            raise ConfigError(field, f"{_shown(text)} is not a whole number") from None
         if not math.isfinite(as_float) or as_float != int(as_float):
-            raise ConfigError(field, f"'{text}' is not a whole number") from None
+            raise ConfigError(field, f"{_shown(text)} is not a whole number") from None
         value = int(as_float)
     _check_range(field, value, low, high)
     return value
@@ -114,7 +121,7 @@ def _check_range(field: str, value: int, low: int, high: int) -> None:
 def _choice(field: str, text: str, choices: tuple[str, ...]) -> str:
     value = text.strip().lower().replace("-", "_") if field == "activation" else text.strip().lower()
     if value not in choices:
-        raise ConfigError(field, f"'{text.strip()}' is not one of: {', '.join(choices)}")
+        raise ConfigError(field, f"{_shown(text)} is not one of: {', '.join(choices)}")
     return value
 
 
@@ -122,7 +129,7 @@ def parse_lr(text: str) -> float:
     try:
         value = float(text.strip())
     except ValueError:
-        raise ConfigError("lr", f"'{text.strip()}' is not a number") from None
+        raise ConfigError("lr", f"{_shown(text)} is not a number") from None
     check_lr(value)
     return value
 
@@ -143,7 +150,7 @@ def parse_hidden_from_layers(text: str, task: str = "xor") -> tuple[int, ...]:
         try:
             sizes.append(int(part))
         except ValueError:
-            raise ConfigError("layers", f"'{part.strip()}' is not a whole number") from None
+            raise ConfigError("layers", f"{_shown(part)} is not a whole number") from None
     if sizes[0] != n_in:
         raise ConfigError("layers", f"must start with {n_in}: the {task} task has {n_in} inputs")
     if sizes[-1] != 1:
