@@ -8,6 +8,7 @@ import io
 import json
 import math
 import os
+import shlex
 
 import pytest
 from click.testing import CliRunner
@@ -231,3 +232,27 @@ def test_a_read_only_store_lists_but_cannot_delete(path, monkeypatch):
     assert_one_line_error(invoke("rm", "1", "--store", str(path)), 1, "read-only")
     monkeypatch.undo()
     assert sorted(stored_curves(path)) == [1, 2, 3]
+
+
+# ---------------------------------------------------------------------------------------------- reproduce
+
+
+def test_the_reproduce_command_gives_the_same_curve(tmp_path):
+    """Record a headless run as `xortui run` makes it, then run the command `runs show` gives: same losses."""
+    cli = pytest.importorskip("xortui.cli").cli
+    first = CliRunner().invoke(cli, ["run", "--json", "--steps", "301", "--log-every", "50", "--lr", "0.7",
+                                     "--layers", "2,3,1", "--activation", "tanh", "--seed", "5", "--device", "cpu"])
+    assert first.exit_code == 0, first.output
+    record = json.loads(first.stdout)
+    db = tmp_path / "runs.db"
+    with open_store(db) as opened:
+        run_id = opened.begin_run(record["config"], device=record["device"])
+        opened.append_points(run_id, [(int(s), loss) for s, loss in record["losses"].items()])
+        opened.finish_run(run_id, record["state"], record["final"])
+    command = json.loads(invoke("show", str(run_id), "--store", str(db), "--json").stdout)["reproduce"]
+    words = shlex.split(command)
+    assert words[:2] == ["xortui", "run"] and "--head" not in words  # `xortui run` has no --head (yet)
+    again = CliRunner().invoke(cli, [*words[1:], "--json"])
+    assert again.exit_code == 0, again.output
+    assert json.loads(again.stdout)["losses"] == record["losses"]
+    assert stored_curves(db)[run_id] == [(int(s), loss) for s, loss in record["losses"].items()]
