@@ -83,6 +83,15 @@ class XorTuiApp(App):
 
     # ------------------------------------------------------------------------------------------ actions
 
+    def on_select_changed(self, event) -> None:
+        # a new task shows its truth table at once (unless a run is showing its own)
+        if event.select.id in ("task", "preset") and self.state != "running":
+            from xortui.engine.tasks import TASKS
+
+            name = self.query_one(ExperimentPanel).task_name()
+            if name in TASKS:
+                self.query_one(TruthTable).show_task(TASKS[name])
+
     def on_experiment_panel_start_requested(self, _: ExperimentPanel.StartRequested) -> None:
         self.action_start()
 

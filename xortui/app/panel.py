@@ -86,6 +86,12 @@ class ExperimentPanel(VerticalScroll, can_focus=False):
             self.query_one("#preset-description", Static).update(preset.description)
             self.load(preset.config)
         elif event.select.id == "task":
+            # the layer list starts with the task's input count: follow the task, keeping the hidden widths
+            layers = self.query_one("#layers", Input)
+            parts = [p for p in layers.value.replace(" ", ",").replace("-", ",").split(",") if p.strip()]
+            n_in = str(TASKS[self.task_name()].n_inputs) if self.task_name() in TASKS else None
+            if n_in is not None and len(parts) >= 2 and parts[0] != n_in:
+                layers.value = ",".join([n_in, *parts[1:]])
             self._check("layers")
 
     # ------------------------------------------------------------------------------------------ checking

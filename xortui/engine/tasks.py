@@ -32,6 +32,17 @@ TASKS: dict[str, Task] = {
     task.name: task
     for task in (
         _truth_table("xor", "1 when exactly one input is 1 (the lecture's task)", 2, lambda r: r[0] ^ r[1]),
+        _truth_table("and", "1 when both inputs are 1 (one linear layer is enough)", 2, lambda r: r[0] & r[1]),
+        _truth_table("or", "1 when either input is 1 (one linear layer is enough)", 2, lambda r: r[0] | r[1]),
+        _truth_table("nand", "not AND (one linear layer is enough)", 2, lambda r: 1 - (r[0] & r[1])),
+        _truth_table("nor", "not OR (one linear layer is enough)", 2, lambda r: 1 - (r[0] | r[1])),
+        _truth_table("xnor", "1 when the inputs are equal: XOR's complement, not linearly separable", 2,
+                     lambda r: 1 - (r[0] ^ r[1])),
+        *(
+            _truth_table(f"parity-{n}", f"1 when an odd number of the {n} inputs are 1 ({2 ** n} rows)", n,
+                         lambda r: sum(r) % 2)
+            for n in range(2, 7)
+        ),
     )
 }
 
