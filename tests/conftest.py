@@ -18,3 +18,11 @@ def steady_clock(monkeypatch):
 
     ticks = iter(range(10**9))
     monkeypatch.setattr(training, "clock", lambda: next(ticks) * 0.001)
+
+
+@pytest.fixture(autouse=True)
+def private_store(tmp_path, monkeypatch):
+    """Every test records into its own store, never the user's."""
+    path = tmp_path / "runs.db"
+    monkeypatch.setenv("XORTUI_STORE", str(path))
+    return path

@@ -251,7 +251,7 @@ def test_the_reproduce_command_gives_the_same_curve(tmp_path):
         opened.finish_run(run_id, record["state"], record["final"])
     command = json.loads(invoke("show", str(run_id), "--store", str(db), "--json").stdout)["reproduce"]
     words = shlex.split(command)
-    assert words[:2] == ["xortui", "run"] and "--head" not in words  # `xortui run` has no --head (yet)
+    assert words[:2] == ["xortui", "run"] and "--head" in words  # every config key is an option of `run`
     again = CliRunner().invoke(cli, [*words[1:], "--json"])
     assert again.exit_code == 0, again.output
     assert json.loads(again.stdout)["losses"] == record["losses"]

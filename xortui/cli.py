@@ -11,6 +11,8 @@ import click
 from xortui import __version__
 from xortui.engine.config import FIELDS, ConfigError, ExperimentConfig, format_layers, parse_hidden_from_layers
 from xortui.engine.presets import DEFAULT_PRESET, PRESETS
+from xortui.cli_runs import no_store_option, runs, store_option
+from xortui.store import RunRecorder, reproduce_command, try_open_store
 
 
 class OneLineErrors(click.Group):
@@ -45,7 +47,7 @@ def config_from_options(preset: str | None, options: dict[str, str | None]) -> E
     given = {name: text for name, text in options.items() if text is not None}
     try:
         changes: dict[str, Any] = {}
-        for name in ("task", "activation", "lr", "steps", "seed", "device", "log_every"):
+        for name in ("task", "activation", "head", "optimizer", "lr", "steps", "seed", "device", "log_every"):
             if name in given:
                 changes[name] = FIELDS[name].parse(given[name])
         config = config.replace(**changes)
@@ -101,8 +103,12 @@ def _field_option(name: str, metavar: str):
 @_field_option("device", "NAME")
 @_field_option("log_every", "N")
 @_field_option("task", "NAME")
+@_field_option("head", "NAME")
+@_field_option("optimizer", "NAME")
 @click.option("--json", "as_json", is_flag=True, help="print one JSON record instead of text")
-def run(preset: str | None, as_json: bool, **options: str | None) -> None:
+@store_option
+@no_store_option
+def run(preset: str | None, as_json: bool, store_path: str | None, no_store: bool, **options: str | None) -> None:
     """Train one network headless and print the loss as the lecture does.
 
     Prints `step loss` at every log step, then the final outputs (Hypothesis), predicted classes (Correct) and
@@ -117,15 +123,25 @@ def run(preset: str | None, as_json: bool, **options: str | None) -> None:
     except ConfigError as error:
         raise bad_option(error) from None
 
+    store, store_error = (None, None) if no_store else try_open_store(store_path)
+    if store_error is not None:
+        click.echo(f"# not recording: {store_error}", err=True)
     losses: dict[int, float] = {}
     last = None
+    recorder = None
     interrupted = False
     run_snapshots = train(config)
     try:
         for snap in run_snapshots:
+            if recorder is None:
+                recorder = RunRecorder.start(
+                    store, config.as_dict(), device=snap.device, command=reproduce_command(config.as_dict()),
+                    on_error=lambda error: click.echo(f"# not recording: {error}", err=True),
+                )
             last = snap
             if snap.logged:
                 losses[snap.step] = snap.loss
+                recorder.add(snap.step, snap.loss)
                 if not as_json:
                     click.echo(f"{snap.step} {snap.loss!r}")
     except KeyboardInterrupt:
@@ -134,6 +150,7 @@ def run(preset: str | None, as_json: bool, **options: str | None) -> None:
     if last is None:  # interrupted before the first step
         sys.exit(130)
     state = STOPPED if interrupted else last.state
+    recorder.finish(state, last.as_dict())
     if as_json:
         click.echo(json.dumps(_record(config, last, state, losses)))
     else:
@@ -194,6 +211,9 @@ def presets(as_json: bool) -> None:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
     for r in rows:
         click.echo("  ".join(cell.ljust(w) for cell, w in zip(r, widths)) + "  " + r[-1])
+
+
+cli.add_command(runs)
 
 
 def main() -> None:
