@@ -136,3 +136,23 @@ def test_q_types_into_a_field_instead_of_quitting():
             assert "not a whole number" in str(app.query_one("#seed-error", Static).render())
 
     run(scenario())
+
+
+def test_dashboard_runs_are_recorded(private_store):
+    from xortui.store import open_store
+
+    async def scenario():
+        app = XorTuiApp(preset="xor-nn", store_path=str(private_store))
+        async with app.run_test(size=(80, 24)) as pilot:
+            await app.workers.wait_for_complete()
+            app.query_one("#steps", Input).value = "501"
+            await pilot.press("ctrl+r")
+            await wait_until(pilot, lambda: app.state == "finished")
+            await app.workers.wait_for_complete()
+
+    run(scenario())
+    with open_store(private_store) as store:
+        (record,) = store.list_runs()
+        assert record.state == "finished"
+        assert [step for step, _ in store.curve(record.id)] == [0, 100, 200, 300, 400, 500]
+        assert "--steps 501" in record.reproduce

@@ -74,8 +74,9 @@ def _preset_option(f):
 @click.group(cls=OneLineErrors, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "-V", "--version", prog_name="xortui")
 @_preset_option
+@store_option
 @click.pass_context
-def cli(ctx: click.Context, preset: str | None) -> None:
+def cli(ctx: click.Context, preset: str | None, store_path: str | None) -> None:
     """Train small neural networks on truth tables and watch them learn.
 
     With no command, opens the dashboard.
@@ -83,7 +84,7 @@ def cli(ctx: click.Context, preset: str | None) -> None:
     if ctx.invoked_subcommand is None:
         from xortui.app.app import XorTuiApp
 
-        XorTuiApp(preset=preset or DEFAULT_PRESET).run()
+        XorTuiApp(preset=preset or DEFAULT_PRESET, store_path=store_path).run()
 
 
 def _field_option(name: str, metavar: str):

@@ -19,7 +19,7 @@ from textual.widgets import Footer
 from textual.worker import get_current_worker
 
 from xortui.app.help import HelpScreen
-from xortui.app.messages import EngineReady, RunFailed, RunProgress
+from xortui.app.messages import EngineReady, RunFailed, RunProgress, StoreFailed
 from xortui.app.panel import ExperimentPanel
 from xortui.app.widgets import LossPlot, StatusLine, TruthTable
 from xortui.engine.config import ConfigError, ExperimentConfig
@@ -42,9 +42,12 @@ class XorTuiApp(App):
         Binding("q", "quit", "Quit", show=False),
     ]
 
-    def __init__(self, preset: str = DEFAULT_PRESET) -> None:
+    def __init__(self, preset: str = DEFAULT_PRESET, store_path: str | None = None) -> None:
         super().__init__()
         self.preset = preset
+        self.store_path = store_path  # None: $XORTUI_STORE, else the user's data directory
+        self.store = None  # opened with the engine, off the UI thread
+        self.store_error = None
         self.run_id = 0
         self.state = "idle"
         self.engine_ready = False
@@ -71,13 +74,17 @@ class XorTuiApp(App):
     @work(thread=True, group="engine", exit_on_error=False)
     def load_engine(self) -> None:
         import xortui.engine.training  # noqa: F401  (torch, and the compiled kernel)
+        from xortui.store import try_open_store
 
+        self.store, self.store_error = try_open_store(self.store_path)
         self.post_message(EngineReady())
 
     def on_engine_ready(self, _: EngineReady) -> None:
         self.engine_ready = True
         if self.state == "loading":
             self.state = "idle"
+        if self.store_error is not None:
+            self.notify(f"runs are not recorded: {self.store_error}", severity="warning", timeout=8)
         if self.run_id == 0:
             self.query_one(StatusLine).show("idle", note="ctrl+r to train, f1 for help")
 
@@ -136,14 +143,24 @@ class XorTuiApp(App):
     @work(thread=True, exclusive=True, group="train", exit_on_error=False)
     def train(self, run_id: int, config: ExperimentConfig, stop: threading.Event) -> None:
         from xortui.engine.training import RUNNING, train
+        from xortui.store import RunRecorder, reproduce_command
 
         worker = get_current_worker()
         pending: list[tuple[int, float]] = []
         last_post = 0.0
+        recorder = None
+        snap = None
         try:
             for snap in train(config, lambda: stop.is_set() or worker.is_cancelled, tick_seconds=UPDATE_SECONDS):
+                if recorder is None:
+                    recorder = RunRecorder.start(
+                        self.store, config.as_dict(), device=snap.device,
+                        command=reproduce_command(config.as_dict()),
+                        on_error=lambda error: self.post_message(StoreFailed(str(error))),
+                    )
                 if snap.logged:
                     pending.append((snap.step, snap.loss))
+                    recorder.add(snap.step, snap.loss)
                 now = time.monotonic()
                 if now - last_post >= UPDATE_SECONDS or snap.state != RUNNING:
                     self.post_message(RunProgress(run_id, tuple(pending), snap))
@@ -154,6 +171,11 @@ class XorTuiApp(App):
         except Exception as error:  # shown to the user with its cause; the app stays usable
             self.log.error("training failed", error)
             self.post_message(RunFailed(run_id, f"{type(error).__name__}: {error}"))
+            if recorder is not None:
+                recorder.finish("failed", {"error": f"{type(error).__name__}: {error}"})
+        finally:
+            if recorder is not None and snap is not None:
+                recorder.finish(snap.state if snap.state != RUNNING else "stopped", snap.as_dict())
 
     def on_run_progress(self, message: RunProgress) -> None:
         if message.run_id != self.run_id:
@@ -164,6 +186,9 @@ class XorTuiApp(App):
         self.state = snap.state
         note = f"diverged at step {snap.step:,}" if snap.state == "diverged" else ""
         self.query_one(StatusLine).show(snap.state, snap, note=note)
+
+    def on_store_failed(self, message: StoreFailed) -> None:
+        self.notify(f"this run is no longer recorded: {message.message}", severity="warning", timeout=8)
 
     def on_run_failed(self, message: RunFailed) -> None:
         if message.run_id != self.run_id:

@@ -29,3 +29,11 @@ class RunFailed(Message):
 
 class EngineReady(Message):
     """torch and the engine have been imported in the background."""
+
+
+class StoreFailed(Message):
+    """The run store stopped recording (disk full, file made read-only...); training goes on."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__()
+        self.message = message
