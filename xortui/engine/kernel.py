@@ -112,14 +112,44 @@ def backward(
 
 @torch.jit.script
 def _train_batched(
-    weights: List[Tensor], biases: List[Tensor], x: Tensor, y: Tensor, code: int, slope: float, lr: float, n: int
+    weights: List[Tensor],
+    biases: List[Tensor],
+    x: Tensor,
+    y: Tensor,
+    inv_rows: Tensor,
+    ones_row: Tensor,
+    code: int,
+    slope: float,
+    lr: float,
+    n: int,
 ) -> None:
+    """`forward` + `backward` + SGD for K > 1 networks, with three changes that are each worth a tenth or more of
+    a step and change no bit on truth tables: views made once per call; the head's 1/rows given as BCE's incoming
+    gradient instead of a division afterwards (rows is a power of two, so the scaling is exact in either place);
+    bias gradients as ones_row (K, 1, rows) @ g, which adds the rows in the order `sum` does, faster."""
+    last = len(weights) - 1
+    biases_3d = [b.unsqueeze(1) for b in biases]
+    weights_t = [w.transpose(1, 2) for w in weights]
     for _ in range(n):
-        zs, hs = forward(weights, biases, x, code, slope)
-        grad_w, grad_b = backward(weights, zs, hs, y, code, slope)
-        for i in range(len(weights)):
-            weights[i].add_(grad_w[i], alpha=-lr)
-            biases[i].add_(grad_b[i], alpha=-lr)
+        zs: List[Tensor] = []
+        hs: List[Tensor] = [x]
+        h = x
+        for i in range(last + 1):
+            z = torch.baddbmm(biases_3d[i], h, weights_t[i])
+            h = torch.sigmoid(z) if i == last else activate(z, code, slope)
+            zs.append(z)
+            hs.append(h)
+        g = torch.ops.aten.binary_cross_entropy_backward(inv_rows, h, y, None, 0)
+        g = torch.ops.aten.sigmoid_backward(g, h)
+        for i in range(last, -1, -1):
+            a = hs[i]
+            grad_w = torch.bmm(g.transpose(1, 2), a)
+            grad_b = torch.bmm(ones_row, g).squeeze(1)
+            if i > 0:  # before the update: the gradient flows through the weights this step used
+                g = torch.bmm(g, weights[i])
+                g = activate_backward(g, zs[i - 1], a, code, slope)
+            weights[i].add_(grad_w, alpha=-lr)
+            biases[i].add_(grad_b, alpha=-lr)
 
 
 @torch.jit.script
@@ -179,4 +209,7 @@ def train_steps(
                 torch.ones((), dtype=x.dtype, device=x.device), code, slope, lr, n,
             )
         else:
-            _train_batched(weights, biases, x, y, code, slope, lr, n)
+            k, rows = x.shape[0], x.shape[1]
+            inv_rows = torch.full((), 1.0 / rows, dtype=x.dtype, device=x.device)
+            ones_row = torch.ones((k, 1, rows), dtype=x.dtype, device=x.device)
+            _train_batched(weights, biases, x, y, inv_rows, ones_row, code, slope, lr, n)
