@@ -3,7 +3,9 @@
 import subprocess
 import sys
 
-ENGINE_MODULES = ["config", "tasks", "activations", "presets", "curve", "devices", "kernel", "population", "training"]
+ENGINE_MODULES = [
+    "config", "tasks", "activations", "presets", "curve", "devices", "kernel", "population", "training", "metrics",
+]
 
 
 def imported_after(code: str) -> set[str]:

@@ -10,6 +10,7 @@ import torch
 
 from xortui.engine.config import ExperimentConfig
 from xortui.engine.devices import describe, resolve_device
+from xortui.engine.metrics import inspect, near_ln2, verdict
 from xortui.engine.population import Population
 from xortui.engine.tasks import get_task
 
@@ -36,6 +37,10 @@ class Snapshot:
     device: str
     state: str = RUNNING  # the last snapshot of a run says how it ended
     logged: bool = True  # at a log step (part of the loss curve) rather than a time tick
+    widths: tuple[int, ...] = ()  # hidden layer widths
+    dead: tuple[int, ...] = ()  # dead units in each hidden layer (output 0 on every row)
+    grad_norms: tuple[float, ...] = ()  # |d loss / d W| of each Linear layer, input side first
+    verdict: str = ""  # solved, plateau, not converged (k/n rows right), diverged: see metrics.verdict
 
     @property
     def correct(self) -> tuple[bool, ...]:
@@ -66,10 +71,19 @@ def train(
     population = Population(config, [config.seed], device)
     start = clock()
     last_yield = start
+    near_ln2_since: list[int | None] = [None]  # the step the loss entered the band around ln 2, if it is there
 
     def snapshot(state: str, logged: bool) -> Snapshot:
         ev = population.evaluate()
+        inside = inspect(population)
         outputs = tuple(ev.outputs[0].tolist())
+        loss = float(ev.loss[0])
+        if not near_ln2(loss):
+            near_ln2_since[0] = None
+        elif near_ln2_since[0] is None:
+            near_ln2_since[0] = population.step
+        finite = bool(ev.finite[0])
+        predictions = tuple(int(o > 0.5) for o in outputs)
         elapsed = clock() - start
         return Snapshot(
             step=population.step,
@@ -83,6 +97,14 @@ def train(
             device=device_name,
             state=DIVERGED if not bool(ev.finite[0]) else state,
             logged=logged,
+            widths=inside.widths,
+            dead=tuple(int(n) for n in inside.dead[0].tolist()) if inside.widths else (),
+            grad_norms=tuple(float(g) for g in inside.grad_norms[0].tolist()),
+            verdict=verdict(
+                loss, sum(p == t for p, t in zip(predictions, targets)), len(targets), finite=finite,
+                step=population.step, steps=config.steps, near_ln2_since=near_ln2_since[0],
+                final=state != RUNNING or population.step >= config.steps,
+            ),
         )
 
     chunk = 1  # grows to about CHUNK_SECONDS of steps
