@@ -16,7 +16,7 @@ import os
 import platform
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from typing import Callable, Sequence
 
 import xortui.engine  # noqa: F401  (silences torch's NumPy warning before torch loads)
@@ -50,3 +50,184 @@ def lecture_loop(layers: Sequence[int], steps: int = 10001, seed: int = 777, log
         if step % log_every == 0:
             losses[step] = cost.item()
     return losses
+
+
+# ---------------------------------------------------------------------------------------------------- the table
+
+
+@dataclass(frozen=True)
+class Options:
+    steps: int = 10001  # per single run, as in the lecture
+    repeats: int = 3  # timings are the best of this many
+    sweep_seeds: int = 256
+    sweep_steps: int = 10001
+    lecture_loops: int = 3  # lecture loops actually timed for the sweep comparison, then extrapolated
+
+
+QUICK = Options(steps=1001, repeats=1, sweep_seeds=32, sweep_steps=1001, lecture_loops=1)
+
+
+@dataclass(frozen=True)
+class Row:
+    measurement: str
+    lecture: str = ""  # the lecture's loop (or the reference point), formatted
+    xortui: str = ""
+    ratio: float | None = None  # how many times faster xortui is (or whatever the row's bar compares)
+    bar: float | None = None  # the issue's bar for `ratio`, if it has one
+    note: str = ""
+
+    @property
+    def verdict(self) -> str:
+        if self.ratio is None or self.bar is None:
+            return ""
+        return "ok" if self.ratio >= self.bar else "BELOW"
+
+
+@dataclass
+class Section:
+    title: str
+    measure: Callable[[Options], list[Row]]
+
+
+def best_time(fn: Callable[[], object], repeats: int) -> tuple[float, object]:
+    """Shortest wall time of `repeats` calls, and the last call's result."""
+    best, result = float("inf"), None
+    for _ in range(repeats):
+        began = time.perf_counter()
+        result = fn()
+        best = min(best, time.perf_counter() - began)
+    return best, result
+
+
+def engine_losses(config) -> dict[int, float]:
+    from xortui.engine.training import train
+
+    return {s.step: s.loss for s in train(config) if s.logged}
+
+
+def rate(steps: int, seconds: float) -> str:
+    return f"{steps / seconds:,.0f} steps/s"
+
+
+def single_runs(opts: Options) -> list[Row]:
+    """Each lecture preset: the lecture's loop vs xortui.engine.training.train (snapshots at every log step, as
+    the CLI and dashboard use it), timed alternately, best of `repeats` each, after one short warm-up of both."""
+    rows = []
+    bars = {"xor-nn": 5.0}
+    for name in LECTURE_PRESETS:
+        config = PRESETS[name].config.replace(steps=opts.steps, device="cpu")
+        lecture_loop(config.layers, steps=101)
+        engine_losses(config.replace(steps=101))  # TorchScript compiles on first use
+        lecture_s = engine_s = float("inf")
+        for _ in range(opts.repeats):  # alternate, so that a slow patch of a shared machine hits both
+            began = time.perf_counter()
+            expected = lecture_loop(config.layers, steps=opts.steps)
+            lecture_s = min(lecture_s, time.perf_counter() - began)
+            began = time.perf_counter()
+            got = engine_losses(config)
+            engine_s = min(engine_s, time.perf_counter() - began)
+        diff = max(abs(got[s] - v) / abs(v) for s, v in expected.items())
+        rows.append(Row(
+            f"single run {name} ({'-'.join(map(str, config.layers))}), {opts.steps:,} steps",
+            rate(opts.steps, lecture_s), rate(opts.steps, engine_s), lecture_s / engine_s, bars.get(name, 3.0),
+            f"max rel. loss diff {diff:.1e} over {len(expected)} logged steps",
+        ))
+    return rows
+
+
+def seed_sweep(opts: Options) -> list[Row]:
+    """`sweep_seeds` seeds of xor-nn in one population (xortui.engine.sweep, statistics included) vs as many
+    lecture loops one after another, of which `lecture_loops` are timed and the rest extrapolated."""
+    from xortui.engine import sweep
+
+    base = PRESETS["xor-nn"].config.replace(steps=opts.sweep_steps, device="cpu")
+    began = time.perf_counter()
+    for seed in range(opts.lecture_loops):
+        lecture_loop(base.layers, steps=opts.sweep_steps, seed=seed)
+    lecture_s = time.perf_counter() - began
+    lecture_total = lecture_s / opts.lecture_loops * opts.sweep_seeds
+    plan = sweep.plan_sweep(base, {}, seeds=opts.sweep_seeds)
+    list(sweep.run_sweep(sweep.plan_sweep(base.replace(steps=101), {}, seeds=opts.sweep_seeds)))  # warm-up
+    sweep_s, events = best_time(lambda: list(sweep.run_sweep(plan)), opts.repeats)
+    (result,) = [e for e in events if isinstance(e, sweep.ConfigResult)]  # type: ignore[union-attr]
+    return [Row(
+        f"sweep: {opts.sweep_seeds} seeds of xor-nn, {opts.sweep_steps:,} steps",
+        f"{lecture_total:,.1f} s (extrapolated from {opts.lecture_loops} timed)",
+        f"{sweep_s:,.2f} s", lecture_total / sweep_s, 150.0,
+        f"solved {result.solved_fraction:.0%} of seeds",
+    )]
+
+
+def first_frame(opts: Options) -> list[Row]:
+    """Placeholder: time from launch to the dashboard's first frame (bar: 0.5 s). To fill in: measure it and
+    return Row("time to first frame", xortui=f"{seconds:.2f} s", ratio=0.5 / seconds, bar=1.0)."""
+    return [Row("time to first frame", note="not measured yet")]
+
+
+def dashboard_pace(opts: Options) -> list[Row]:
+    """Placeholder: training speed with the dashboard live over headless (bar: 0.9). To fill in: return
+    Row("dashboard live vs headless", rate_headless, rate_live, ratio=live / headless, bar=0.9)."""
+    return [Row("dashboard live vs headless", note="not measured yet")]
+
+
+SECTIONS = [
+    Section("single run", single_runs),
+    Section("sweep", seed_sweep),
+    Section("first frame", first_frame),
+    Section("dashboard", dashboard_pace),
+]
+
+
+def machine() -> list[str]:
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return [
+        f"CPU: {cpu}, {os.cpu_count()} logical cores, torch threads {torch.get_num_threads()}",
+        f"torch {torch.__version__}, Python {platform.python_version()}, {platform.system()} {platform.release()}",
+    ]
+
+
+def render(rows: list[Row]) -> str:
+    """A Markdown table, so the output can go into the README as printed."""
+    header = ["measurement", "lecture loop", "xortui", "ratio", "bar", "", "note"]
+    body = [
+        [r.measurement, r.lecture, r.xortui, f"{r.ratio:,.1f}x" if r.ratio is not None else "",
+         f">= {r.bar:g}x" if r.bar is not None else "", r.verdict, r.note]
+        for r in rows
+    ]
+    widths = [max(len(line[i]) for line in [header, *body]) for i in range(len(header))]
+    fmt = lambda line: "| " + " | ".join(c.ljust(w) for c, w in zip(line, widths)) + " |"  # noqa: E731
+    return "\n".join([fmt(header), "|" + "|".join("-" * (w + 2) for w in widths) + "|", *map(fmt, body)])
+
+
+def run(opts: Options, sections: list[Section] | None = None, out=sys.stdout) -> list[Row]:
+    rows: list[Row] = []
+    for section in sections or SECTIONS:
+        print(f"measuring: {section.title} ...", file=sys.stderr, flush=True)
+        rows += section.measure(opts)
+    print("\n".join(machine()), file=out)
+    quick = " (a quick check: the bars are for the full benchmark)" if opts.steps < Options.steps else ""
+    print(f"single runs of {opts.steps:,} steps; times are the best of {opts.repeats}, the lecture's loop and "
+          f"xortui measured alternately in this one process{quick}", file=out)
+    print(render(rows), file=out)
+    return rows
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m xortui.bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer steps, seeds and repeats: a smoke check")
+    parser.add_argument("--repeats", type=int, help="timings are the best of this many runs")
+    args = parser.parse_args(argv)
+    opts = QUICK if args.quick else Options()
+    if args.repeats:
+        opts = replace(opts, repeats=args.repeats)
+    run(opts)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -123,10 +123,11 @@ def _train_batched(
     lr: float,
     n: int,
 ) -> None:
-    """`forward` + `backward` + SGD for K > 1 networks, with three changes that are each worth a tenth or more of
-    a step and change no bit on truth tables: views made once per call; the head's 1/rows given as BCE's incoming
-    gradient instead of a division afterwards (rows is a power of two, so the scaling is exact in either place);
-    bias gradients as ones_row (K, 1, rows) @ g, which adds the rows in the order `sum` does, faster."""
+    """`forward` + `backward` + SGD for K > 1 networks, with three changes that each save a tenth or more of a
+    step: views made once per call; the head's 1/rows given as BCE's incoming gradient instead of a division
+    afterwards (a truth table's rows are a power of two, so the scaling is exact in either place); bias gradients
+    as ones_row (K, 1, rows) @ g, one bmm instead of a slower `sum` over the middle dimension (the same bits as
+    `sum` on the lecture's sizes, measured)."""
     last = len(weights) - 1
     biases_3d = [b.unsqueeze(1) for b in biases]
     weights_t = [w.transpose(1, 2) for w in weights]
