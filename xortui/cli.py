@@ -12,6 +12,7 @@ from xortui import __version__
 from xortui.engine.config import FIELDS, ConfigError, ExperimentConfig, format_layers, parse_hidden_from_layers
 from xortui.engine.presets import DEFAULT_PRESET, PRESETS
 from xortui.cli_runs import no_store_option, runs, store_option
+from xortui.cli_sweep import sweep
 from xortui.store import RunRecorder, reproduce_command, try_open_store
 
 
@@ -215,6 +216,7 @@ def presets(as_json: bool) -> None:
 
 
 cli.add_command(runs)
+cli.add_command(sweep)
 
 
 def main() -> None:
