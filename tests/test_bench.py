@@ -12,7 +12,7 @@ def test_quick_benchmark_prints_every_row():
     text = out.getvalue()
     for name in bench.LECTURE_PRESETS:
         assert f"single run {name}" in text
-    assert "sweep: 4 seeds of xor-nn" in text and "extrapolated from 1 timed" in text
+    assert "sweep: 4 seeds of xor-nn" in text and "4 x the best of 1 timed" in text
     assert "time to first frame" in text and "dashboard live vs headless" in text
     assert "torch " in text and "logical cores" in text
     single = [r for r in rows if r.measurement.startswith("single run")]
