@@ -1,11 +1,16 @@
 """The training step, written out by hand and compiled with TorchScript.
 
 K networks of one shape are trained at once: weights are stacked as (K, out, in), biases as (K, out), inputs as
-(K, rows, in). Member k never sees another member's numbers, so it follows exactly the path a single network
-would. Backward passes call the same ATen kernels that autograd calls (`sigmoid_backward`,
-`binary_cross_entropy_backward`, ...), in autograd's order, so a single run (K = 1, plain `mm`) reproduces the
-lecture's `loss.backward(); optimizer.step()` loop to the last bit or close to it, without its per-step Python and
-autograd overhead. Tests compare every derivative here with autograd's.
+(K, rows, in). Member k never sees another member's numbers. Backward passes call the same ATen kernels that
+autograd calls (`sigmoid_backward`, `binary_cross_entropy_backward`, ...), in autograd's order, so a single run
+(K = 1: plain `mm`/`addmm`, as nn.Linear does) reproduces the lecture's `loss.backward(); optimizer.step()` loop to
+the last bit, without its per-step Python and autograd overhead. K > 1 uses `bmm`, whose small-matrix kernel
+rounds a little differently from `mm`: a population member follows its single run up to those last bits.
+
+`forward` and `backward` are the reference; `train_steps` runs one of two fused loops (`_train_single` for K = 1,
+`_train_batched` otherwise) that do the same arithmetic with fewer tensor operations per step, because at these
+sizes each operation's overhead costs more than its arithmetic. Tests compare every derivative here with
+autograd's and the fused loops with `forward` + `backward`.
 """
 
 from __future__ import annotations
