@@ -28,31 +28,43 @@ def _split(text: str) -> list[str]:
 
 
 def build_plan(options: dict, seeds: str):
-    """The sweep plan from the options, every value parsed by the same field parsers as `run`."""
-    from xortui.cli import bad_option, config_from_options
-    from xortui.engine.sweep import plan_sweep
+    """The sweep plan from the options, with errors as click's (named option, exit code 2)."""
+    from xortui.cli import bad_option
 
-    single = {k: options.get(k) for k in ("steps", "device", "log_every", "head")}
-    base = config_from_options(options.get("preset"), single)
     try:
-        grid: dict[str, list] = {}
-        if options.get("task"):
-            grid["task"] = [FIELDS["task"].parse(t) for t in _split(options["task"])]
-        tasks = grid.get("task", [base.task])
-        if options.get("layers"):
-            grid["hidden"] = [parse_hidden_from_layers(layers, tasks[0]) for layers in options["layers"]]
-        if options.get("activation"):
-            grid["activation"] = [FIELDS["activation"].parse(a) for a in _split(options["activation"])]
-        if options.get("optimizer"):
-            grid["optimizer"] = [FIELDS["optimizer"].parse(o) for o in _split(options["optimizer"])]
-        if options.get("lr"):
-            grid["lr"] = [FIELDS["lr"].parse(v) for v in _split(options["lr"])]
-        n = FIELDS["seed"].parse(seeds)
-        if n < 1:
-            raise ConfigError("seeds", "needs at least one seed")
-        return plan_sweep(base, grid, seeds=n)
+        return plan_from_text({**options, "seeds": seeds})
     except ConfigError as error:
         raise bad_option(error) from None
+
+
+def plan_from_text(options: dict):
+    """The sweep plan from text values (the CLI's options, the sweep screen's fields), every value parsed by the
+    same field parsers as `run`; raises ConfigError naming the bad field."""
+    from xortui.engine.config import parse_field
+    from xortui.engine.presets import DEFAULT_PRESET, PRESETS
+    from xortui.engine.sweep import plan_sweep
+
+    base = PRESETS[options.get("preset") or DEFAULT_PRESET].config
+    changes = {k: parse_field(k, options[k]) for k in ("steps", "device", "log_every", "head") if options.get(k)}
+    base = base.replace(**changes)
+    seeds = options.get("seeds") or "100"
+    grid: dict[str, list] = {}
+    if options.get("task"):
+        grid["task"] = [FIELDS["task"].parse(t) for t in _split(options["task"])]
+    tasks = grid.get("task", [base.task])
+    if options.get("layers"):
+        grid["hidden"] = [parse_hidden_from_layers(layers, tasks[0]) for layers in options["layers"]]
+    if options.get("activation"):
+        grid["activation"] = [FIELDS["activation"].parse(a) for a in _split(options["activation"])]
+    if options.get("optimizer"):
+        grid["optimizer"] = [FIELDS["optimizer"].parse(o) for o in _split(options["optimizer"])]
+    if options.get("lr"):
+        grid["lr"] = [FIELDS["lr"].parse(v) for v in _split(options["lr"])]
+    try:
+        n = int(seeds.strip())
+    except ValueError:
+        raise ConfigError("seeds", f"'{seeds.strip()[:20]}' is not a whole number") from None
+    return plan_sweep(base, grid, seeds=n)
 
 
 @click.command()
