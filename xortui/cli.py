@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 from typing import Any
 
@@ -170,16 +171,22 @@ def _record(config: ExperimentConfig, last, state: str, losses: dict[int, float]
         "steps_done": last.step,
         "elapsed_s": round(last.elapsed, 4),
         "steps_per_second": round(last.steps_per_second, 1),
-        "losses": {str(step): loss for step, loss in losses.items()},
+        "diverged_at": last.diverged_at if state == "diverged" else None,
+        "saturated": last.saturated,
+        "losses": {str(step): _finite_or_none(loss) for step, loss in losses.items()},  # NaN -> null: strict JSON
         "final": {
-            "loss": last.loss,
-            "hypothesis": list(last.outputs),
+            "loss": _finite_or_none(last.loss),
+            "hypothesis": [_finite_or_none(v) for v in last.outputs],
             "predicted": list(last.predictions),
             "targets": list(last.targets),
             "correct": list(last.correct),
             "accuracy": last.accuracy,
         },
     }
+
+
+def _finite_or_none(value: float) -> float | None:
+    return value if math.isfinite(value) else None
 
 
 def _column(values, fmt: str) -> str:
@@ -197,6 +204,8 @@ def _print_final(config: ExperimentConfig, last, state: str) -> None:
         f"({last.steps_per_second:,.0f} steps/s), loss {last.loss:.6g}, {sum(last.correct)}/{len(last.correct)} "
         "rows right"
     )
+    if last.note and state != "stopped":
+        click.echo(f"# {last.note}")
 
 
 @cli.command()

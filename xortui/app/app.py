@@ -184,8 +184,9 @@ class XorTuiApp(App):
         self.query_one(LossPlot).add_points(message.points)
         self.query_one(TruthTable).show(snap)
         self.state = snap.state
-        note = f"diverged at step {snap.step:,}" if snap.state == "diverged" else ""
-        self.query_one(StatusLine).show(snap.state, snap, note=note)
+        self.query_one(StatusLine).show(snap.state, snap, note=snap.note)
+        if snap.state == "diverged":
+            self.notify(snap.note, title="run diverged", severity="warning", timeout=8)
 
     def on_store_failed(self, message: StoreFailed) -> None:
         self.notify(f"this run is no longer recorded: {message.message}", severity="warning", timeout=8)

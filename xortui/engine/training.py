@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import math
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Callable, Iterator
 
 import torch
 
 from xortui.engine.config import ExperimentConfig
+from xortui.engine import divergence
 from xortui.engine.devices import describe, resolve_device
 from xortui.engine.metrics import inspect, near_ln2, verdict
 from xortui.engine.population import Population
@@ -41,6 +43,20 @@ class Snapshot:
     dead: tuple[int, ...] = ()  # dead units in each hidden layer (output 0 on every row)
     grad_norms: tuple[float, ...] = ()  # |d loss / d W| of each Linear layer, input side first
     verdict: str = ""  # solved, plateau, not converged (k/n rows right), diverged: see metrics.verdict
+    saturated: bool = False  # an output pinned at the wrong end, its loss term at/near BCE's clamp: no progress
+    diverged_at: int | None = None  # a diverged run: the first step with a non-finite value or a dead saturation
+
+    @property
+    def note(self) -> str:
+        """What the status line and the CLI summary say about a diverged or saturated run ('' otherwise)."""
+        if self.state == DIVERGED:
+            at = self.step if self.diverged_at is None else self.diverged_at
+            why = "loss or weights non-finite" if not math.isfinite(self.loss) else (
+                "outputs pinned at 0/1, loss at BCE's clamp, gradients zero")
+            return f"diverged at step {at:,} ({why})"
+        if self.saturated:
+            return "saturated: an output is pinned at the wrong end (loss at BCE's clamp), not learning"
+        return ""
 
     @property
     def correct(self) -> tuple[bool, ...]:
@@ -73,7 +89,7 @@ def train(
     last_yield = start
     near_ln2_since: list[int | None] = [None]  # the step the loss entered the band around ln 2, if it is there
 
-    def snapshot(state: str, logged: bool) -> Snapshot:
+    def snapshot(state: str, logged: bool, diverged_at: int | None = None) -> Snapshot:
         ev = population.evaluate()
         inside = inspect(population)
         outputs = tuple(ev.outputs[0].tolist())
@@ -97,6 +113,8 @@ def train(
             device=device_name,
             state=DIVERGED if not bool(ev.finite[0]) else state,
             logged=logged,
+            saturated=finite and divergence.saturated(outputs, targets),
+            diverged_at=diverged_at if diverged_at is not None else None if finite else population.step,
             widths=inside.widths,
             dead=tuple(int(n) for n in inside.dead[0].tolist()) if inside.widths else (),
             grad_norms=tuple(float(g) for g in inside.grad_norms[0].tolist()),
@@ -108,6 +126,9 @@ def train(
         )
 
     chunk = 1  # grows to about CHUNK_SECONDS of steps
+    healthy = divergence.save(population)  # the last chunk start with finite, unsaturated values
+    now_healthy = True
+    first_trouble: int | None = None  # the first chunk end seen saturated, in the current stretch
     while population.step < config.steps:
         at_log = population.step % config.log_every == 0
         now = clock()
@@ -123,9 +144,27 @@ def train(
         next_log = (population.step // config.log_every + 1) * config.log_every
         n = min(next_log, config.steps, population.step + chunk) - population.step
         began = clock()
+        before = divergence.save(population)
+        if now_healthy:
+            healthy = before
         population.train(n)
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)  # so the chunk's length measures real work
+        # One look per chunk (one host sync, which also makes the chunk's length measure real work on CUDA).
+        trouble = divergence.trouble(population, targets)
         took = clock() - began
+        if trouble is None:
+            first_trouble = None
+        elif first_trouble is None:
+            first_trouble = population.step
+        if trouble == divergence.NONFINITE or (
+            trouble == divergence.SATURATED and divergence.unchanged(population, before)
+        ):
+            at = divergence.first_bad_step(population, healthy, targets, first_trouble or population.step,
+                                           should_stop)
+            final = snapshot(DIVERGED, logged=False, diverged_at=at)
+            if math.isfinite(final.loss) or at % config.log_every == 0:
+                final = replace(final, logged=True)  # the jump to the clamp belongs on the curve
+            yield final
+            return
+        now_healthy = trouble is None
         chunk = max(1, min(chunk * 2, int(n * CHUNK_SECONDS / took) if took > 0 else chunk * 2))
     yield snapshot(FINISHED, logged=False)
