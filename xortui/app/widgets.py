@@ -18,16 +18,22 @@ if TYPE_CHECKING:
 
 LN2 = math.log(2)
 LOG_FLOOR = 1e-12  # plotext cannot take log(0)
+PLOT_LIMIT = 1e30  # plotext overflows on values near the float maximum
 
 
 class LossPlot(PlotextPlot):
-    """Loss against step, thinned to a few points per column; a dotted line marks ln 2, where XOR stalls."""
+    """Loss against step, thinned to a few points per column; a line marks ln 2, where XOR stalls.
+
+    Never raises, whatever it is fed: non-finite losses (and ones too large for plotext) are left out and counted
+    in the border subtitle; on a log axis, losses <= 0 are drawn at LOG_FLOOR and counted; if plotext still fails,
+    the widget says so in words. The data is handed to plotext afresh at every render: plotext's build is not
+    idempotent on a log axis (it rescales its stored data in place, so a second build took log of a log)."""
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.curve = Curve()
         self.log_y = False
-        self.hidden_steps = 0  # non-finite losses left out of the plot
+        self.hidden_steps = 0  # losses left out of the plot: non-finite, or beyond PLOT_LIMIT
 
     def clear(self) -> None:
         self.curve.clear()
@@ -36,7 +42,7 @@ class LossPlot(PlotextPlot):
 
     def add_points(self, points: tuple[tuple[int, float], ...]) -> None:
         for step, loss in points:
-            if math.isfinite(loss):
+            if math.isfinite(loss) and abs(loss) <= PLOT_LIMIT:
                 self.curve.add(step, loss)
             else:
                 self.hidden_steps += 1
@@ -46,23 +52,42 @@ class LossPlot(PlotextPlot):
         self.log_y = not self.log_y
         self.replot()
 
+    def notes(self) -> list[str]:
+        notes = []
+        if self.hidden_steps:
+            s = "s" if self.hidden_steps > 1 else ""
+            notes.append(f"{self.hidden_steps:,} non-finite point{s} hidden")
+        if self.log_y:
+            floored = sum(1 for loss in self.curve.losses if loss <= LOG_FLOOR)
+            if floored:
+                notes.append(f"{floored:,} at or below 0 drawn at {LOG_FLOOR:g}")
+        return notes
+
     def render(self) -> RenderResult:
         if not len(self.curve):
-            return Text("no data yet: press ctrl+r to train", style="dim", justify="center")
-        return super().render()
+            why = "; ".join(self.notes()) or "no data yet: press ctrl+r to train"
+            return Text(why, style="dim", justify="center")
+        try:
+            self._draw()
+            return super().render()
+        except Exception as error:  # plotext has more corner cases than we know of: say so, don't crash
+            self.log.error("loss plot failed", error)
+            return Text(f"loss plot unavailable: {type(error).__name__}: {error}", style="dim", justify="center")
 
-    def replot(self) -> None:
+    def _draw(self) -> None:
         plt = self.plt
         plt.clear_data()
-        plt.title("loss" + (" (log y)" if self.log_y else ""))
+        plt.title("loss" + (" (log y)" if self.log_y else "") + ", ─ ln 2")
         plt.xlabel("step")
         plt.yscale("log" if self.log_y else "linear")
         steps, losses = self.curve.thinned(max(8, 2 * self.size.width))
-        if steps:
-            if self.log_y:
-                losses = [max(loss, LOG_FLOOR) for loss in losses]
-            plt.hline(LN2, color="gray")
-            plt.plot(steps, losses, marker="braille", color="cyan")
+        if self.log_y:
+            losses = [max(loss, LOG_FLOOR) for loss in losses]
+        plt.hline(LN2, color="gray")
+        plt.plot(steps, losses, marker="braille", color="cyan")
+
+    def replot(self) -> None:
+        self.border_subtitle = "; ".join(self.notes())
         self.refresh()
 
     def on_resize(self) -> None:
