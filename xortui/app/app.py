@@ -38,6 +38,7 @@ class XorTuiApp(App):
         Binding("ctrl+n", "reset", "Reset", priority=True),
         Binding("ctrl+l", "toggle_log", "Log y", priority=True),
         Binding("f1,question_mark", "help", "Help"),
+        Binding("f6", "use_cpu", "Use CPU"),  # shown only while CUDA was chosen and is missing
         Binding("ctrl+q", "quit", "Quit", priority=True),
         Binding("q", "quit", "Quit", show=False),
     ]
@@ -87,6 +88,7 @@ class XorTuiApp(App):
             self.notify(f"runs are not recorded: {self.store_error}", severity="warning", timeout=8)
         if self.run_id == 0:
             self.query_one(StatusLine).show("idle", note="ctrl+r to train, f1 for help")
+        self.check_device()
 
     # ------------------------------------------------------------------------------------------ actions
 
@@ -98,6 +100,46 @@ class XorTuiApp(App):
             name = self.query_one(ExperimentPanel).task_name()
             if name in TASKS:
                 self.query_one(TruthTable).show_task(TASKS[name])
+        if event.select.id == "device":
+            self.check_device()
+
+    # ------------------------------------------------------------------------------------------ devices
+
+    cuda_missing = False  # CUDA is chosen in the device field and torch has none: f6 switches to cpu
+
+    def check_device(self) -> bool:
+        """False, with a notice that offers the CPU, when the device field says cuda and torch has no CUDA. Until
+        torch is loaded this cannot be known without blocking: the worker then refuses, with the same notice."""
+        from textual.widgets import Select
+
+        if self.query_one("#device", Select).value != "cuda":
+            if self.cuda_missing:
+                self.cuda_missing = False
+                self.query_one(ExperimentPanel).show_device_error("")
+                self.refresh_bindings()
+            return True
+        if not self.engine_ready:
+            return True
+        from xortui.engine.devices import resolve_device
+
+        try:
+            resolve_device("cuda")
+        except ConfigError as error:
+            self.show_cuda_missing(error.message)
+            return False
+        return True
+
+    def show_cuda_missing(self, message: str) -> None:
+        self.cuda_missing = True
+        self.query_one(ExperimentPanel).show_device_error(f"{message} (f6: use cpu)")
+        self.notify(f"{message}. Press f6 to switch to the CPU.", title="no CUDA", severity="warning", timeout=10)
+        self.refresh_bindings()
+
+    def action_use_cpu(self) -> None:
+        from textual.widgets import Select
+
+        self.query_one("#device", Select).value = "cpu"  # its Changed event clears the notice
+        self.notify("device: cpu", timeout=3)
 
     def on_experiment_panel_start_requested(self, _: ExperimentPanel.StartRequested) -> None:
         self.action_start()
@@ -106,6 +148,8 @@ class XorTuiApp(App):
         config = self.query_one(ExperimentPanel).read_config()
         if config is None:
             self.notify("fix the marked field first", severity="error", timeout=3)
+            return
+        if not self.check_device():
             return
         self.start_run(config)
 
@@ -137,6 +181,11 @@ class XorTuiApp(App):
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "use_cpu":
+            return self.cuda_missing and self.screen is self.screen_stack[0]
+        return True
 
     # ------------------------------------------------------------------------------------------ the worker
 
@@ -196,6 +245,7 @@ class XorTuiApp(App):
             return
         self.state = "failed"
         self.query_one(StatusLine).show("failed", note=message.message)
-        self.notify(message.message, title="run failed", severity="error", timeout=8)
-        if message.message.startswith("device:"):
-            self.query_one(ExperimentPanel).show_device_error(message.message.removeprefix("device: "))
+        if message.message.startswith("device: CUDA is not available"):
+            self.show_cuda_missing(message.message.removeprefix("device: "))
+        else:
+            self.notify(message.message, title="run failed", severity="error", timeout=8)
