@@ -21,6 +21,7 @@ from textual.worker import get_current_worker
 from xortui.app.help import HelpScreen
 from xortui.app.messages import EngineReady, RunFailed, RunProgress, StoreFailed
 from xortui.app.panel import ExperimentPanel
+from xortui.app.toosmall import TooSmall
 from xortui.app.widgets import LossPlot, StatusLine, TruthTable
 from xortui.engine.config import ConfigError, ExperimentConfig
 from xortui.engine.presets import DEFAULT_PRESET
@@ -62,6 +63,7 @@ class XorTuiApp(App):
                 yield TruthTable(id="table")
         yield StatusLine(id="status")
         yield Footer()
+        yield TooSmall(id="too-small")  # in place of all the above while the terminal is below the minimum
 
     def on_mount(self) -> None:
         self.query_one("#panel").border_title = "xortui · experiment"
@@ -89,6 +91,9 @@ class XorTuiApp(App):
         if self.run_id == 0:
             self.query_one(StatusLine).show("idle", note="ctrl+r to train, f1 for help")
         self.check_device()
+
+    def on_resize(self, event) -> None:
+        self.query_one(TooSmall).fit(event.size)
 
     # ------------------------------------------------------------------------------------------ actions
 
@@ -227,8 +232,8 @@ class XorTuiApp(App):
                 recorder.finish(snap.state if snap.state != RUNNING else "stopped", snap.as_dict())
 
     def on_run_progress(self, message: RunProgress) -> None:
-        if message.run_id != self.run_id:
-            return
+        if message.run_id != self.run_id or not self.query(LossPlot):
+            return  # from a replaced run, or one still reporting while the app closes and its widgets are gone
         snap = message.snapshot
         self.query_one(LossPlot).add_points(message.points)
         self.query_one(TruthTable).show(snap)
@@ -241,7 +246,7 @@ class XorTuiApp(App):
         self.notify(f"this run is no longer recorded: {message.message}", severity="warning", timeout=8)
 
     def on_run_failed(self, message: RunFailed) -> None:
-        if message.run_id != self.run_id:
+        if message.run_id != self.run_id or not self.query(StatusLine):
             return
         self.state = "failed"
         self.query_one(StatusLine).show("failed", note=message.message)
