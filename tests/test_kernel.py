@@ -103,3 +103,30 @@ def test_train_steps_is_forward_backward_and_sgd(k):
     for got, want in zip(weights + biases, ref_w + ref_b):
         torch.testing.assert_close(got, want, rtol=tol, atol=tol)
         assert not got.is_inference()  # still usable outside inference_mode
+
+
+def test_logging_inside_the_loop_matches_evaluation_at_each_log_step():
+    """train_steps(log_every=...) records the loss and outputs of each log step's forward pass; they are the
+    same bits as stopping there and evaluating, for one network and for a population."""
+    import torch
+
+    from xortui.engine.population import Population
+    from xortui.engine.presets import PRESETS
+
+    config = PRESETS["xor-nn"].config
+    for seeds in ([777], [777, 1, 2]):
+        stepped = Population(config, seeds, torch.device("cpu"))
+        expected = {}
+        while stepped.step <= 700:
+            if stepped.step % 100 == 0:
+                ev = stepped.evaluate()
+                expected[stepped.step] = (ev.loss.tolist(), ev.outputs.tolist())
+            stepped.train(1)
+        logged = Population(config, seeds, torch.device("cpu"))
+        got = {}
+        for n in (150, 333, 218):  # chunks that start and end between log steps
+            steps, losses, outputs = logged.train(n, log_every=100)
+            for i, step in enumerate(steps):
+                got[step] = (losses[i].tolist(), outputs[i].tolist())
+        assert sorted(got) == [0, 100, 200, 300, 400, 500, 600, 700]
+        assert got == expected

@@ -116,6 +116,17 @@ def backward(
 
 
 @torch.jit.script
+def member_losses(p: Tensor, y: Tensor) -> Tensor:
+    """Each member's mean binary cross-entropy, (K, rows, 1) -> (K,): sum / rows, which is what BCELoss's mean
+    computes (so K = 1 gives the lecture's digits). A member with a non-finite output gets NaN rather than BCE's
+    error about inputs outside [0, 1]."""
+    finite = torch.isfinite(p).flatten(1).all(1)
+    safe = torch.where(torch.isfinite(p), p, torch.full_like(p, 0.5))
+    loss = torch.nn.functional.binary_cross_entropy(safe, y, reduction="none").sum((1, 2)) / p.shape[1]
+    return torch.where(finite, loss, torch.full_like(loss, float("nan")))
+
+
+@torch.jit.script
 def _train_batched(
     weights: List[Tensor],
     biases: List[Tensor],
@@ -127,6 +138,10 @@ def _train_batched(
     slope: float,
     lr: float,
     n: int,
+    first_step: int,
+    log_every: int,
+    loss_log: Tensor,
+    output_log: Tensor,
 ) -> None:
     """`forward` + `backward` + SGD for K > 1 networks, with three changes that each save a tenth or more of a
     step: views made once per call; the head's 1/rows given as BCE's incoming gradient instead of a division
@@ -136,7 +151,8 @@ def _train_batched(
     last = len(weights) - 1
     biases_3d = [b.unsqueeze(1) for b in biases]
     weights_t = [w.transpose(1, 2) for w in weights]
-    for _ in range(n):
+    logged = 0
+    for t in range(n):
         zs: List[Tensor] = []
         hs: List[Tensor] = [x]
         h = x
@@ -145,6 +161,10 @@ def _train_batched(
             h = torch.sigmoid(z) if i == last else activate(z, code, slope)
             zs.append(z)
             hs.append(h)
+        if log_every > 0 and (first_step + t) % log_every == 0:  # the loss the lecture prints: before the update
+            loss_log[logged] = member_losses(h, y)
+            output_log[logged] = h[:, :, 0]
+            logged += 1
         g = torch.ops.aten.binary_cross_entropy_backward(inv_rows, h, y, None, 0)
         g = torch.ops.aten.sigmoid_backward(g, h)
         for i in range(last, -1, -1):
@@ -170,6 +190,10 @@ def _train_single(
     slope: float,
     lr: float,
     n: int,
+    first_step: int,
+    log_every: int,
+    loss_log: Tensor,
+    output_log: Tensor,
 ) -> None:
     """`forward` + `backward` + SGD for one network, on 2-d views (weights (out, in), their transposes, biases
     (out,), x (rows, in), y (rows, 1)) made once per call rather than by index/unsqueeze at every step: at these
@@ -177,7 +201,9 @@ def _train_single(
     The ops and their order are `forward`'s and `backward`'s K = 1 branch; BCE's "mean" reduction divides by
     rows * 1 outputs, as autograd's does."""
     last = len(weights) - 1
-    for _ in range(n):
+    logged = 0
+    y3 = y.unsqueeze(0)
+    for t in range(n):
         zs: List[Tensor] = []
         hs: List[Tensor] = [x]
         h = x
@@ -186,6 +212,10 @@ def _train_single(
             h = torch.sigmoid(z) if i == last else activate(z, code, slope)
             zs.append(z)
             hs.append(h)
+        if log_every > 0 and (first_step + t) % log_every == 0:  # the loss the lecture prints: before the update
+            loss_log[logged] = member_losses(h.unsqueeze(0), y3)
+            output_log[logged] = h[:, 0].unsqueeze(0)
+            logged += 1
         g = torch.ops.aten.binary_cross_entropy_backward(one, h, y, None, 1)
         g = torch.ops.aten.sigmoid_backward(g, h)
         for i in range(last, -1, -1):
@@ -199,23 +229,45 @@ def _train_single(
             biases[i].add_(grad_b, alpha=-lr)
 
 
+def log_steps(first_step: int, n: int, log_every: int) -> range:
+    """The log steps among first_step .. first_step + n - 1."""
+    start = -(-first_step // log_every) * log_every
+    return range(start, first_step + n, log_every)
+
+
+StepLog = Tuple[range, Tensor, Tensor]  # log steps, losses (m, K), outputs (m, K, rows)
+
+
 def train_steps(
-    weights: List[Tensor], biases: List[Tensor], x: Tensor, y: Tensor, code: int, slope: float, lr: float, n: int
-) -> None:
+    weights: List[Tensor], biases: List[Tensor], x: Tensor, y: Tensor, code: int, slope: float, lr: float, n: int,
+    first_step: int = 0, log_every: int = 0,
+) -> StepLog:
     """n steps of plain SGD, updating weights and biases in place, with no host synchronisation.
+
+    With `log_every`, the steps first_step .. first_step + n - 1 that are multiples of it record each member's
+    loss and outputs from that step's forward pass (before its update, as the lecture prints them): returned as
+    (those steps, losses (m, K), outputs (m, K, rows)), still on the device. So a run can go on across many log
+    steps in one call and read them back once.
 
     Runs under inference_mode: no tensor here needs autograd, and skipping its dispatch layer saves about a
     sixth of a small network's step."""
+    steps = log_steps(first_step, n, log_every) if log_every > 0 else range(0)
+    k, rows = x.shape[0], x.shape[1]
     with torch.inference_mode():
-        if x.shape[0] == 1:
+        loss_log = torch.empty((len(steps), k), dtype=x.dtype, device=x.device)
+        output_log = torch.empty((len(steps), k, rows), dtype=x.dtype, device=x.device)
+        if k == 1:
             # Views made outside the loop share storage, so the in-place updates reach `weights` and `biases`.
             w2 = [w[0] for w in weights]
             _train_single(
                 w2, [w.t() for w in w2], [b[0] for b in biases], x[0], y[0],
                 torch.ones((), dtype=x.dtype, device=x.device), code, slope, lr, n,
+                first_step, log_every, loss_log, output_log,
             )
         else:
-            k, rows = x.shape[0], x.shape[1]
             inv_rows = torch.full((), 1.0 / rows, dtype=x.dtype, device=x.device)
             ones_row = torch.ones((k, 1, rows), dtype=x.dtype, device=x.device)
-            _train_batched(weights, biases, x, y, inv_rows, ones_row, code, slope, lr, n)
+            _train_batched(
+                weights, biases, x, y, inv_rows, ones_row, code, slope, lr, n, first_step, log_every, loss_log, output_log
+            )
+    return steps, loss_log, output_log

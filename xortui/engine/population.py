@@ -53,11 +53,15 @@ class Population:
         self.y = targets.expand(k, -1, -1).contiguous().to(device)
         self.step = 0
 
-    def train(self, n: int) -> None:
-        kernel.train_steps(
-            self.weights, self.biases, self.x, self.y, self.activation_code, self.slope, self.config.lr, n
+    def train(self, n: int, log_every: int = 0) -> "kernel.StepLog":
+        """n more steps; with `log_every`, the log steps among them with each member's loss and outputs (see
+        kernel.train_steps), still on the device."""
+        log = kernel.train_steps(
+            self.weights, self.biases, self.x, self.y, self.activation_code, self.slope, self.config.lr, n,
+            self.step, log_every,
         )
         self.step += n
+        return log
 
     @torch.no_grad()
     def evaluate(self) -> Evaluation:
@@ -66,9 +70,6 @@ class Population:
         finite = torch.isfinite(p).flatten(1).all(1)
         for w, b in zip(self.weights, self.biases):
             finite &= torch.isfinite(w).flatten(1).all(1) & torch.isfinite(b).all(1)
-        # BCE refuses NaN, so members that went non-finite get a NaN loss without being passed to it.
-        safe = torch.where(finite[:, None, None], p, torch.full_like(p, 0.5))
-        # sum / rows is what BCELoss's mean computes, so K = 1 prints the lecture's digits exactly
-        loss = torch.nn.functional.binary_cross_entropy(safe, self.y, reduction="none").sum((1, 2)) / p.shape[1]
-        loss = torch.where(finite, loss, torch.full_like(loss, float("nan")))
+        loss = kernel.member_losses(p, self.y)
+        loss = torch.where(finite, loss, torch.full_like(loss, float("nan")))  # non-finite weights count too
         return Evaluation(loss=loss.cpu(), outputs=p[..., 0].cpu(), finite=finite.cpu())
