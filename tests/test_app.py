@@ -41,7 +41,7 @@ def test_choose_xor_nn_by_keys_and_train_it():
             rows = table_rows(app)
             assert [row[4] for row in rows] == ["0", "1", "1", "0"]
             assert [str(row[5]) for row in rows] == ["✓", "✓", "✓", "✓"]
-            assert app.query_one(TruthTable).border_subtitle == "accuracy 4/4 = 100%"
+            assert app.query_one(TruthTable).border_subtitle == "accuracy 4/4 = 100% · solved"
             curve = app.query_one(LossPlot).curve
             assert curve.steps[0] == 0 and curve.steps[-1] == 10000
             assert curve.losses[0] > 0.74 and curve.losses[-1] < 0.0013

@@ -181,12 +181,24 @@ def _record(config: ExperimentConfig, last, state: str, losses: dict[int, float]
             "targets": list(last.targets),
             "correct": list(last.correct),
             "accuracy": last.accuracy,
+            "verdict": last.verdict,
+            "hidden_widths": list(last.widths),
+            "dead_units": list(last.dead),  # per hidden layer: units whose output is 0 on every row
+            "grad_norms": [_finite_or_none(g) for g in last.grad_norms],  # |d loss / d W| per Linear layer
         },
     }
 
 
 def _finite_or_none(value: float) -> float | None:
     return value if math.isfinite(value) else None
+
+
+def _inside_line(last) -> str:
+    """'dead L1 3/10 L2 0/10; |grad| L1 1.2e-04 L2 ... out 3.4e-03', the dashboard's inside view on one line."""
+    dead = " ".join(f"L{i + 1} {d}/{w}" for i, (d, w) in enumerate(zip(last.dead, last.widths)))
+    names = [f"L{i + 1}" for i in range(len(last.widths))] + ["out"]
+    grads = " ".join(f"{name} {g:.1e}" for name, g in zip(names, last.grad_norms))
+    return (f"dead {dead}; " if dead else "") + f"|grad| {grads}"
 
 
 def _column(values, fmt: str) -> str:
@@ -204,6 +216,7 @@ def _print_final(config: ExperimentConfig, last, state: str) -> None:
         f"({last.steps_per_second:,.0f} steps/s), loss {last.loss:.6g}, {sum(last.correct)}/{len(last.correct)} "
         "rows right"
     )
+    click.echo(f"# verdict: {last.verdict}; {_inside_line(last)}")
     if last.note and state != "stopped":
         click.echo(f"# {last.note}")
 

@@ -19,6 +19,7 @@ from textual.widgets import Footer
 from textual.worker import get_current_worker
 
 from xortui.app.help import HelpScreen
+from xortui.app.inside import InsideView
 from xortui.app.messages import EngineReady, RunFailed, RunProgress, StoreFailed
 from xortui.app.panel import ExperimentPanel
 from xortui.app.toosmall import TooSmall
@@ -60,6 +61,7 @@ class XorTuiApp(App):
             yield ExperimentPanel(self.preset, id="panel")
             with Vertical(id="results"):
                 yield LossPlot(id="loss")
+                yield InsideView(id="inside")
                 yield TruthTable(id="table")
         yield StatusLine(id="status")
         yield Footer()
@@ -68,6 +70,7 @@ class XorTuiApp(App):
     def on_mount(self) -> None:
         self.query_one("#panel").border_title = "xortui · experiment"
         self.query_one("#loss").border_title = "loss"
+        self.query_one("#inside").border_title = "inside the network"
         table = self.query_one(TruthTable)
         table.border_title = "truth table"
         table.show_task(get_task("xor"))
@@ -164,6 +167,7 @@ class XorTuiApp(App):
         self.run_id += 1
         self.state = "running"
         self.query_one(LossPlot).clear()
+        self.query_one(InsideView).clear()
         self.query_one(TruthTable).show_task(get_task(config.task))
         self.query_one(StatusLine).show("running", note="" if self.engine_ready else "loading torch…")
         self.train(self.run_id, config, self._stop)
@@ -177,6 +181,7 @@ class XorTuiApp(App):
         self.run_id += 1  # drop anything still in flight from the old run
         self.state = "idle"
         self.query_one(LossPlot).clear()
+        self.query_one(InsideView).clear()
         self.query_one(TruthTable).show_task(get_task(self.query_one(ExperimentPanel).task_name()))
         self.query_one(StatusLine).show("idle")
 
@@ -237,6 +242,7 @@ class XorTuiApp(App):
         snap = message.snapshot
         self.query_one(LossPlot).add_points(message.points)
         self.query_one(TruthTable).show(snap)
+        self.query_one(InsideView).show(snap)
         self.state = snap.state
         self.query_one(StatusLine).show(snap.state, snap, note=snap.note)
         if snap.state == "diverged":

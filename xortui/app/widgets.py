@@ -121,7 +121,10 @@ class TruthTable(DataTable):
             mark = Text("✓", style="bold green") if right else Text("✗", style="bold red")
             self.update_cell(str(i), "mark", mark)
         right = sum(snapshot.correct)
-        self.border_subtitle = f"accuracy {right}/{len(snapshot.correct)} = {snapshot.accuracy:.0%}"
+        verdict = snapshot.verdict.split(" (")[0]  # the rows right are already in the subtitle
+        self.border_subtitle = f"accuracy {right}/{len(snapshot.correct)} = {snapshot.accuracy:.0%}" + (
+            f" · {verdict}" if verdict else ""
+        )
 
 
 class StatusLine(Static):
