@@ -12,7 +12,10 @@ import click
 
 from xortui import __version__
 from xortui.engine.config import FIELDS, ConfigError, ExperimentConfig, format_layers, parse_hidden_from_layers
+from xortui.engine.curve import Curve
 from xortui.engine.presets import DEFAULT_PRESET, PRESETS
+
+JSON_LOSSES = 100_000  # at most this many (step, loss) points in `run --json`'s record
 from xortui.cli_runs import no_store_option, runs, store_option
 from xortui.cli_sweep import sweep
 from xortui.store import RunRecorder, reproduce_command, try_open_store
@@ -109,14 +112,19 @@ def _field_option(name: str, metavar: str):
 @_field_option("task", "NAME")
 @_field_option("head", "NAME")
 @_field_option("optimizer", "NAME")
-@click.option("--json", "as_json", is_flag=True, help="print one JSON record instead of text")
+@click.option("--json", "as_json", is_flag=True,
+              help=f"print one JSON record instead of text (the losses of every log step, evenly thinned past "
+                   f"{JSON_LOSSES:,} points)")
 @store_option
 @no_store_option
 def run(preset: str | None, as_json: bool, store_path: str | None, no_store: bool, **options: str | None) -> None:
     """Train one network headless and print the loss as the lecture does.
 
     Prints `step loss` at every log step, then the final outputs (Hypothesis), predicted classes (Correct) and
-    accuracy, as the course notebooks do. Ctrl+C stops and prints what was reached (exit 130).
+    accuracy, as the course notebooks do. Ctrl+C stops and prints what was reached (exit 130). A run whose
+    numbers blow up (a non-finite loss or weight, or outputs pinned at the wrong 0/1 with no gradient left, as a
+    learning rate of 100 does) ends with "diverged at step N"; --json then has "state": "diverged" and
+    "diverged_at": N.
     """
     from xortui.engine.devices import resolve_device
     from xortui.engine.training import FINISHED, STOPPED, train
@@ -130,7 +138,7 @@ def run(preset: str | None, as_json: bool, store_path: str | None, no_store: boo
     store, store_error = (None, None) if no_store else try_open_store(store_path)
     if store_error is not None:
         click.echo(f"# not recording: {store_error}", err=True)
-    losses: dict[int, float] = {}
+    losses = Curve(JSON_LOSSES)  # memory stays flat however many log steps (log_every 1 over 10^9 steps...)
     last = None
     recorder = None
     interrupted = False
@@ -144,7 +152,7 @@ def run(preset: str | None, as_json: bool, store_path: str | None, no_store: boo
                 )
             last = snap
             if snap.logged:
-                losses[snap.step] = snap.loss
+                losses.add(snap.step, snap.loss)
                 recorder.add(snap.step, snap.loss)
                 if not as_json:
                     click.echo(f"{snap.step} {snap.loss!r}")
@@ -163,7 +171,7 @@ def run(preset: str | None, as_json: bool, store_path: str | None, no_store: boo
         sys.exit(130)
 
 
-def _record(config: ExperimentConfig, last, state: str, losses: dict[int, float]) -> dict:
+def _record(config: ExperimentConfig, last, state: str, losses: Curve) -> dict:
     return {
         "xortui": __version__,
         "config": config.as_dict(),
@@ -174,7 +182,8 @@ def _record(config: ExperimentConfig, last, state: str, losses: dict[int, float]
         "steps_per_second": round(last.steps_per_second, 1),
         "diverged_at": last.diverged_at if state == "diverged" else None,
         "saturated": last.saturated,
-        "losses": {str(step): _finite_or_none(loss) for step, loss in losses.items()},  # NaN -> null: strict JSON
+        # NaN -> null: strict JSON. Every log step, evenly thinned past JSON_LOSSES points.
+        "losses": {str(step): _finite_or_none(loss) for step, loss in zip(losses.steps, losses.losses)},
         "final": {
             "loss": _finite_or_none(last.loss),
             "hypothesis": [_finite_or_none(v) for v in last.outputs],

@@ -40,6 +40,7 @@ class XorTuiApp(App):
         Binding("ctrl+n", "reset", "Reset", priority=True),
         Binding("ctrl+l", "toggle_log", "Log y", priority=True),
         Binding("f1,question_mark", "help", "Help"),
+        Binding("f2", "lab", "Lab"),
         Binding("f6", "use_cpu", "Use CPU"),  # shown only while CUDA was chosen and is missing
         Binding("ctrl+q", "quit", "Quit", priority=True),
         Binding("q", "quit", "Quit", show=False),
@@ -187,6 +188,13 @@ class XorTuiApp(App):
 
     def action_toggle_log(self) -> None:
         self.query_one(LossPlot).toggle_log_y()
+
+    def action_lab(self) -> None:
+        from xortui.app.lab import ActivationLab  # f(x), f'(x) and softmax: a screen of its own
+
+        if self.screen is self.screen_stack[0]:
+            activation = str(self.query_one("#activation").value)
+            self.push_screen(ActivationLab(activation))
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

@@ -18,6 +18,7 @@ KEYS = (
     ("ctrl+l", "loss plot: toggle log y"),
     ("tab / shift+tab", "move between fields; enter opens a picker"),
     ("f1 / ?", "this help"),
+    ("f2", "activation lab: f(x) and f'(x) of each activation, where it saturates or dies; a softmax calculator"),
     ("ctrl+q / q", "quit (q when not typing in a field)"),
 )
 

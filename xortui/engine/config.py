@@ -198,7 +198,7 @@ FIELDS: dict[str, FieldSpec] = {
         ),
         FieldSpec(
             "layers", "Layers", f"all layer sizes, inputs to output, e.g. 2,10,10,10,1 "
-            f"(hidden widths 1-{MAX_WIDTH}, at most {MAX_DEPTH} hidden layers)",
+            f"(hidden widths 1-{MAX_WIDTH}, at most {MAX_DEPTH} hidden layers, {MAX_PARAMETERS:,} parameters)",
             parse_hidden_from_layers, check_hidden, "hidden",
         ),
         FieldSpec(

@@ -6,29 +6,41 @@ import math
 
 
 class Curve:
-    """(step, loss) points. Past `capacity` points it keeps every other one and from then on accepts one point
-    in two (then four, ...), so a 10-million-step run holds at most `capacity` points spread over all of it."""
+    """(step, loss) points. On reaching `capacity` points it keeps every other one and from then on accepts one
+    point in two (then four, ...), so a 10-million-step run holds at most `capacity` points spread over all of
+    it. The newest point is always the last one, accepted or not (it stands in until the next one comes), so
+    the curve always reaches the current step."""
 
     def __init__(self, capacity: int = 20_000) -> None:
         self.capacity = max(4, capacity)
         self.steps: list[int] = []
         self.losses: list[float] = []
         self._stride = 1
-        self._seen = 0
+        self._seen = 0  # points offered so far; the stride accepts the ones at multiples of itself
+        self._provisional = False  # the last point is only the newest, not one the stride accepted
 
     def __len__(self) -> int:
         return len(self.steps)
 
     def add(self, step: int, loss: float) -> None:
-        if self._seen % self._stride == 0:
-            self.steps.append(step)
-            self.losses.append(loss)
-            if len(self.steps) > self.capacity:
-                self.steps = self.steps[::2]
-                self.losses = self.losses[::2]
-                self._stride *= 2
-                self._seen = 0
+        if self._provisional:
+            self.steps.pop()
+            self.losses.pop()
+            self._provisional = False
+        accepted = self._seen % self._stride == 0
         self._seen += 1
+        self.steps.append(step)
+        self.losses.append(loss)
+        if not accepted:
+            self._provisional = True
+        elif len(self.steps) >= self.capacity:
+            self.steps = self.steps[::2]
+            self.losses = self.losses[::2]
+            self._stride *= 2  # the points kept are those at multiples of the new stride
+            if self.steps[-1] != step:  # halving dropped the newest point: keep it as the stand-in
+                self.steps.append(step)
+                self.losses.append(loss)
+                self._provisional = True
 
     def clear(self) -> None:
         self.__init__(self.capacity)
