@@ -100,7 +100,8 @@ def test_lab_by_keys():
 
 
 async def lab_open(pilot):
-    await pilot.app.engine_loaded.wait()
+    while not pilot.app.engine_ready:  # torch loaded: the footer and status line are final
+        await pilot.pause(0.05)
     await pilot.press("f2")
     await pilot.pause()
     await pilot.app.workers.wait_for_complete()
