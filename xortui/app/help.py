@@ -9,6 +9,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from xortui.app.toosmall import MIN_HEIGHT, MIN_WIDTH
 from xortui.engine.config import FIELDS
 
 KEYS = (
@@ -19,7 +20,19 @@ KEYS = (
     ("tab / shift+tab", "move between fields; enter opens a picker"),
     ("f1 / ?", "this help"),
     ("f2", "activation lab: f(x) and f'(x) of each activation, where it saturates or dies; a softmax calculator"),
+    ("f6", "use the CPU (offered when the device is cuda and this torch has no CUDA)"),
     ("ctrl+q / q", "quit (q when not typing in a field)"),
+)
+
+LIMITS = (
+    ("diverged", "a run whose numbers blow up stops with 'diverged at step N': a NaN or infinite loss or weight, "
+                 "or outputs pinned at the wrong 0/1 with no gradient left (a learning rate of 100 does this); "
+                 "its curve up to step N stays"),
+    ("saturated", "an output pinned at the wrong end, its loss term at BCE's clamp (100): shown in the status "
+                  "line; not progress"),
+    ("plot", "non-finite losses are left out of the loss plot and counted under it"),
+    ("terminal", f"at least {MIN_WIDTH} x {MIN_HEIGHT}; smaller, a notice takes the dashboard's place and "
+                 "training goes on"),
 )
 
 
@@ -39,4 +52,9 @@ class HelpScreen(ModalScreen[None]):
             yield Static(keys)
             yield Static("\n[b u]Fields[/]")
             yield Static(fields)
+            limits = Table.grid(padding=(0, 2))
+            for name, what in LIMITS:
+                limits.add_row(f"[bold]{name}[/]", what)
+            yield Static("\n[b u]Limits[/]")
+            yield Static(limits)
             yield Static("\n[dim]escape closes this help[/]")
