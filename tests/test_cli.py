@@ -1,6 +1,7 @@
 """The headless CLI: lecture-style output, JSON, presets, and one-line errors with exit code 2."""
 
 import json
+import re
 import subprocess
 import sys
 
@@ -53,7 +54,7 @@ def test_json_record(reference):
 def test_presets_lists_the_lecture_experiments():
     result = invoke("presets")
     assert result.exit_code == 0
-    assert "xor-wide-deep     2,10,10,10,1  sigmoid     1   10001  777" in result.output
+    assert re.search(r"\nxor-wide-deep +2,10,10,10,1 +sigmoid +1 +10001 +777 ", result.output)
     assert json.loads(invoke("presets", "--json").output)["xor-nn"]["layers"] == [2, 2, 1]
 
 
