@@ -49,3 +49,23 @@ def test_cli_prints_the_verdict_dead_units_and_gradients():
     assert final["verdict"] == "not converged (2/4 rows right)"
     assert final["hidden_widths"] == [2] and final["dead_units"] == [0]
     assert len(final["grad_norms"]) == 2 and all(g > 0 for g in final["grad_norms"])
+
+
+async def dying_relu_finished(pilot):
+    import time
+
+    while not pilot.app.engine_ready:
+        await pilot.pause(0.05)
+    await pilot.press("ctrl+r")
+    deadline = time.monotonic() + 60
+    while pilot.app.state != "finished":
+        assert time.monotonic() < deadline
+        await pilot.pause(0.05)
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause(0.2)
+
+
+def test_dying_relu_run_shows_its_dead_units(snap_compare, steady_clock):
+    from xortui.app.app import XorTuiApp
+
+    assert snap_compare(XorTuiApp(preset="dying-relu"), terminal_size=(80, 24), run_before=dying_relu_finished)
