@@ -69,3 +69,16 @@ def test_dying_relu_run_shows_its_dead_units(snap_compare, steady_clock):
     from xortui.app.app import XorTuiApp
 
     assert snap_compare(XorTuiApp(preset="dying-relu"), terminal_size=(80, 24), run_before=dying_relu_finished)
+
+
+def test_deep_networks_fold_their_middle_layers():
+    from xortui.app.inside import squeeze
+
+    snap = snapshot(widths=(10,) * 6, dead=(0, 1, 2, 0, 0, 3), grad_norms=(1e-7,) * 7)
+    lines = layer_lines(snap)
+    five = [line.plain for line in squeeze(lines, snap, 5)]
+    assert [line[:3] for line in five] == ["L1 ", "L2 ", "L3-", "L6 ", "out"]
+    assert five[2] == "L3-L5: 3 layers, dead 2/30 ✗"
+    three = [line.plain for line in squeeze(lines, snap, 3)]
+    assert three[1] == "L2-L6: 5 layers, dead 6/50 ✗" and three[2].startswith("out")
+    assert squeeze(lines[:3], snap, 5) == lines[:3]

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 BAR_CELLS = 8  # decades shown: 1e-8 .. 1
 MAX_LAYER_LINES = 4  # deeper networks show their first and last layers and a line for the rest
+SHORT_TERMINAL = 30  # below this many rows, at most 3 lines: first layer, the rest in one line, output layer
 
 
 def grad_bar(norm: float) -> str:
@@ -45,6 +46,22 @@ def layer_lines(snapshot: "Snapshot") -> list[Text]:
     return lines
 
 
+def squeeze(lines: list[Text], snapshot: "Snapshot", room: int) -> list[Text]:
+    """At most `room` lines: the first and last layers' own lines, the hidden layers between them in one."""
+    if len(lines) <= room:
+        return lines
+    head = (room - 1) // 2
+    tail = room - 1 - head  # the output layer's line is the last of these
+    first, last = head + 1, len(lines) - tail  # 1-based numbers of the hidden layers folded into one line
+    dead = sum(snapshot.dead[first - 1:last])
+    units = sum(snapshot.widths[first - 1:last])
+    middle = Text(
+        f"L{first}-L{last}: {last - first + 1} layers, dead {dead}/{units}" + (" ✗" if dead else ""),
+        style="bold red" if dead else "dim",
+    )
+    return lines[:head] + [middle] + lines[len(lines) - tail:]
+
+
 class InsideView(Static):
     """Per layer: 'L1  dead 3/10 ✗ |grad| 1.2e-04 ████····'."""
 
@@ -55,17 +72,7 @@ class InsideView(Static):
         self.clear()
 
     def show(self, snapshot: "Snapshot") -> None:
-        lines = layer_lines(snapshot)
-        if len(lines) > MAX_LAYER_LINES + 1:
-            hidden_out = lines[2:-2]
-            first_skipped, last_skipped = 3, len(lines) - 2
-            dead = sum(snapshot.dead[first_skipped - 1:last_skipped])
-            units = sum(snapshot.widths[first_skipped - 1:last_skipped])
-            middle = Text(
-                f"L{first_skipped}-L{last_skipped}: {len(hidden_out)} layers, dead {dead}/{units}"
-                + (" ✗" if dead else ""),
-                style="bold red" if dead else "dim",
-            )
-            lines = lines[:2] + [middle] + lines[-2:]
+        room = MAX_LAYER_LINES + 1 if self.app.size.height >= SHORT_TERMINAL else 3
+        lines = squeeze(layer_lines(snapshot), snapshot, room)
         self.update(Text("\n").join(lines))
         self.border_subtitle = f"dead {sum(snapshot.dead)}/{sum(snapshot.widths)}" if snapshot.widths else ""
