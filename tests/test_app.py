@@ -93,7 +93,7 @@ def test_bad_field_blocks_the_start_and_says_why():
     async def scenario():
         app = XorTuiApp()
         async with app.run_test(size=(80, 24)) as pilot:
-            await app.workers.wait_for_complete()
+            await app.engine_loaded.wait()
             app.query_one("#lr", Input).focus()
             await pilot.press("ctrl+u", "a", "b", "c")
             await pilot.pause()
@@ -144,7 +144,7 @@ def test_dashboard_runs_are_recorded(private_store):
     async def scenario():
         app = XorTuiApp(preset="xor-nn", store_path=str(private_store))
         async with app.run_test(size=(80, 24)) as pilot:
-            await app.workers.wait_for_complete()
+            await app.engine_loaded.wait()
             app.query_one("#steps", Input).value = "501"
             await pilot.press("ctrl+r")
             await wait_until(pilot, lambda: app.state == "finished")

@@ -53,11 +53,16 @@ def test_nonfinite_weights_are_found_at_their_step_inside_a_chunk(monkeypatch):
     """A NaN that appears at step 1234, in the middle of a chunk of thousands of steps."""
     real_train = Population.train
 
-    def train_with_a_nan(self, n):
+    def train_with_a_nan(self, n, log_every=0):
+        steps, losses, outputs = [], [], []
         for _ in range(n):
-            real_train(self, 1)
+            logged = real_train(self, 1, log_every)
+            steps += list(logged[0])
+            losses.append(logged[1])
+            outputs.append(logged[2])
             if self.step == 1234:
                 self.weights[0].fill_(float("nan"))
+        return steps, torch.cat(losses), torch.cat(outputs)
 
     monkeypatch.setattr(Population, "train", train_with_a_nan)
     snaps = list(train(ExperimentConfig(steps=5000, log_every=1000, device="cpu")))

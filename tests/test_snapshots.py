@@ -8,12 +8,12 @@ SIZES = [(80, 24), (120, 40)]
 
 
 async def engine_loaded(pilot):
-    await pilot.app.workers.wait_for_complete()
+    await pilot.app.engine_loaded.wait()
     await pilot.pause()
 
 
 async def xor_nn_finished(pilot):
-    await pilot.app.workers.wait_for_complete()  # torch loaded
+    await pilot.app.engine_loaded.wait()
     await pilot.press("ctrl+r")
     await pilot.pause(0.2)
     await pilot.app.workers.wait_for_complete()

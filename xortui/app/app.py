@@ -7,6 +7,8 @@ touched only on the UI thread. torch is imported in the background, so the first
 
 from __future__ import annotations
 
+import asyncio
+import sys
 import threading
 import time
 from pathlib import Path
@@ -41,6 +43,8 @@ class XorTuiApp(App):
         Binding("ctrl+l", "toggle_log", "Log y", priority=True),
         Binding("f1,question_mark", "help", "Help"),
         Binding("f2", "lab", "Lab"),
+        Binding("f3,ctrl+o", "runs", "Runs"),
+        Binding("f4", "sweep", "Sweep"),
         Binding("f6", "use_cpu", "Use CPU"),  # shown only while CUDA was chosen and is missing
         Binding("ctrl+q", "quit", "Quit", priority=True),
         Binding("q", "quit", "Quit", show=False),
@@ -55,6 +59,8 @@ class XorTuiApp(App):
         self.run_id = 0
         self.state = "idle"
         self.engine_ready = False
+        self.last_snapshot = None  # the newest snapshot of the current run
+        self.engine_loaded = asyncio.Event()  # set once torch is in: tests and scripts can await it
         self._stop = threading.Event()
 
     def compose(self) -> ComposeResult:
@@ -69,6 +75,9 @@ class XorTuiApp(App):
         yield TooSmall(id="too-small")  # in place of all the above while the terminal is below the minimum
 
     def on_mount(self) -> None:
+        # The training thread needs the GIL only between chunks, but then it waits for the UI thread to give it up,
+        # by default for up to 5 ms at a time; 1 ms keeps that wait small beside the chunk.
+        sys.setswitchinterval(0.001)
         self.query_one("#panel").border_title = "xortui · experiment"
         self.query_one("#loss").border_title = "loss"
         self.query_one("#inside").border_title = "inside the network"
@@ -76,7 +85,8 @@ class XorTuiApp(App):
         table.border_title = "truth table"
         table.show_task(get_task("xor"))
         self.query_one(StatusLine).show("loading", note="loading torch…")
-        self.load_engine()
+        # torch is imported after the first frame is painted: the import holds the GIL for most of 2 s
+        self.call_after_refresh(self.load_engine)
 
     @work(thread=True, group="engine", exit_on_error=False)
     def load_engine(self) -> None:
@@ -88,6 +98,7 @@ class XorTuiApp(App):
 
     def on_engine_ready(self, _: EngineReady) -> None:
         self.engine_ready = True
+        self.engine_loaded.set()
         if self.state == "loading":
             self.state = "idle"
         if self.store_error is not None:
@@ -189,6 +200,16 @@ class XorTuiApp(App):
     def action_toggle_log(self) -> None:
         self.query_one(LossPlot).toggle_log_y()
 
+    def action_runs(self) -> None:
+        from textual.screen import ModalScreen
+
+        from xortui.app.runs import RunsScreen  # the runs screen: past runs, overlays, load, delete
+
+        if isinstance(self.screen, RunsScreen):
+            self.screen.dismiss(None)
+        elif not isinstance(self.screen, ModalScreen):
+            self.push_screen(RunsScreen())
+
     def action_lab(self) -> None:
         from xortui.app.lab import ActivationLab  # f(x), f'(x) and softmax: a screen of its own
 
@@ -200,9 +221,20 @@ class XorTuiApp(App):
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 
+    def action_sweep(self) -> None:
+        from xortui.app.sweep_screen import SweepScreen
+
+        if not isinstance(self.screen, SweepScreen):
+            self.push_screen(SweepScreen())
+
+    DASHBOARD_ACTIONS = frozenset({"start", "stop", "reset", "toggle_log", "sweep"})
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "use_cpu":
             return self.cuda_missing and self.screen is self.screen_stack[0]
+        # The dashboard's keys belong to the dashboard: on another screen the same key reaches that screen.
+        if action in self.DASHBOARD_ACTIONS and self.screen is not self.screen_stack[0]:
+            return False
         return True
 
     # ------------------------------------------------------------------------------------------ the worker
@@ -248,7 +280,8 @@ class XorTuiApp(App):
         if message.run_id != self.run_id or not self.query(LossPlot):
             return  # from a replaced run, or one still reporting while the app closes and its widgets are gone
         snap = message.snapshot
-        self.query_one(LossPlot).add_points(message.points)
+        self.last_snapshot = snap
+        self.query_one(LossPlot).add_points(message.points, now=snap.state != "running")
         self.query_one(TruthTable).show(snap)
         self.query_one(InsideView).show(snap)
         self.state = snap.state

@@ -65,7 +65,10 @@ def squeeze(lines: list[Text], snapshot: "Snapshot", room: int) -> list[Text]:
 class InsideView(Static):
     """Per layer: 'L1  dead 3/10 ✗ |grad| 1.2e-04 ████····'."""
 
+    _lines = 0  # lines shown now
+
     def clear(self) -> None:
+        self._lines = 1
         self.update(Text("dead units and gradients, per layer", style="dim"))
 
     def on_mount(self) -> None:
@@ -74,5 +77,7 @@ class InsideView(Static):
     def show(self, snapshot: "Snapshot") -> None:
         room = MAX_LAYER_LINES + 1 if self.app.size.height >= SHORT_TERMINAL else 3
         lines = squeeze(layer_lines(snapshot), snapshot, room)
-        self.update(Text("\n").join(lines))
+        # Laying the screen out again costs the UI thread more than drawing; only a new line count needs it.
+        self.update(Text("\n").join(lines), layout=len(lines) != self._lines)
+        self._lines = len(lines)
         self.border_subtitle = f"dead {sum(snapshot.dead)}/{sum(snapshot.widths)}" if snapshot.widths else ""

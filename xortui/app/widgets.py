@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
 LN2 = math.log(2)
 LOG_FLOOR = 1e-12  # plotext cannot take log(0)
 PLOT_LIMIT = 1e30  # plotext overflows on values near the float maximum
+REDRAW_SECONDS = 0.25  # the loss plot redraws at most four times a second while a run streams in
 
 
 class LossPlot(PlotextPlot):
@@ -34,19 +36,29 @@ class LossPlot(PlotextPlot):
         self.curve = Curve()
         self.log_y = False
         self.hidden_steps = 0  # losses left out of the plot: non-finite, or beyond PLOT_LIMIT
+        self._drawn_at = 0.0  # time.monotonic() of the last replot
+        self._redraw_due = False  # a replot is scheduled
 
     def clear(self) -> None:
         self.curve.clear()
         self.hidden_steps = 0
         self.replot()
 
-    def add_points(self, points: tuple[tuple[int, float], ...]) -> None:
+    def add_points(self, points: tuple[tuple[int, float], ...], now: bool = False) -> None:
+        """Add to the curve and redraw: at once when `now` (a run's last points), else at most every
+        REDRAW_SECONDS. plotext's build is the UI thread's largest cost, and the UI thread shares the GIL with
+        training."""
         for step, loss in points:
             if math.isfinite(loss) and abs(loss) <= PLOT_LIMIT:
                 self.curve.add(step, loss)
             else:
                 self.hidden_steps += 1
-        self.replot()
+        wait = REDRAW_SECONDS - (time.monotonic() - self._drawn_at)
+        if now or wait <= 0:
+            self.replot()
+        elif not self._redraw_due:
+            self._redraw_due = True
+            self.set_timer(wait, self.replot)
 
     def toggle_log_y(self) -> None:
         self.log_y = not self.log_y
@@ -87,6 +99,8 @@ class LossPlot(PlotextPlot):
         plt.plot(steps, losses, marker="braille", color="cyan")
 
     def replot(self) -> None:
+        self._drawn_at = time.monotonic()
+        self._redraw_due = False
         self.border_subtitle = "; ".join(self.notes())
         self.refresh()
 
@@ -158,4 +172,4 @@ class StatusLine(Static):
         if note:
             text.append(" │ ", style="dim")
             text.append(note, style="italic")
-        self.update(text)
+        self.update(text, layout=False)  # one line, always: no need to lay the screen out again

@@ -77,80 +77,87 @@ def train(
     should_stop: Callable[[], bool] = lambda: False,
     tick_seconds: float | None = None,
 ) -> Iterator[Snapshot]:
-    """Train `config` and yield a snapshot at every log step (and every `tick_seconds`, when given), then a final
-    one after the last update whose `state` says how the run ended. `should_stop` is polled between chunks of at
-    most CHUNK_SECONDS of training."""
+    """Train `config` and yield a snapshot at every log step (and a fuller one every `tick_seconds`, when given),
+    then a final one after the last update whose `state` says how the run ended. `should_stop` is polled between
+    chunks of at most CHUNK_SECONDS of training.
+
+    A chunk runs across any number of log steps in one compiled call that records their losses and outputs, and
+    is read back once: the training thread holds the GIL about twenty times a second, not at every log step, so
+    a dashboard drawing beside it costs it little. The inside-the-network facts (dead units, gradient norms) are
+    measured at ticks and at the end; logged snapshots in between carry the latest measurement."""
     config.validate()
     device = resolve_device(config.device)
     device_name = describe(device)
     targets = get_task(config.task).targets
     population = Population(config, [config.seed], device)
     start = clock()
-    last_yield = start
+    last_full = start
     near_ln2_since: list[int | None] = [None]  # the step the loss entered the band around ln 2, if it is there
+    def measure_inside() -> tuple[tuple[int, ...], tuple[int, ...], tuple[float, ...]]:
+        facts = inspect(population)
+        dead = tuple(int(n) for n in facts.dead[0].tolist()) if facts.widths else ()
+        return facts.widths, dead, tuple(float(g) for g in facts.grad_norms[0].tolist())
 
-    def snapshot(state: str, logged: bool, diverged_at: int | None = None) -> Snapshot:
-        ev = population.evaluate()
-        inside = inspect(population)
-        outputs = tuple(ev.outputs[0].tolist())
-        loss = float(ev.loss[0])
+    inside = [measure_inside()]  # the latest (widths, dead, grad_norms), as plain Python: read without torch
+
+    def make(step: int, loss: float, outputs: tuple[float, ...], finite: bool, state: str, logged: bool,
+             diverged_at: int | None = None) -> Snapshot:
         if not near_ln2(loss):
             near_ln2_since[0] = None
         elif near_ln2_since[0] is None:
-            near_ln2_since[0] = population.step
-        finite = bool(ev.finite[0])
+            near_ln2_since[0] = step
         predictions = tuple(int(o > 0.5) for o in outputs)
         elapsed = clock() - start
+        widths, dead, grad_norms = inside[0]
         return Snapshot(
-            step=population.step,
+            step=step,
             steps=config.steps,
-            loss=float(ev.loss[0]),
+            loss=loss,
             outputs=outputs,
-            predictions=tuple(int(o > 0.5) for o in outputs),
+            predictions=predictions,
             targets=targets,
             elapsed=elapsed,
             steps_per_second=population.step / elapsed if elapsed > 0 else 0.0,
             device=device_name,
-            state=DIVERGED if not bool(ev.finite[0]) else state,
+            state=DIVERGED if not finite else state,
             logged=logged,
             saturated=finite and divergence.saturated(outputs, targets),
-            diverged_at=diverged_at if diverged_at is not None else None if finite else population.step,
-            widths=inside.widths,
-            dead=tuple(int(n) for n in inside.dead[0].tolist()) if inside.widths else (),
-            grad_norms=tuple(float(g) for g in inside.grad_norms[0].tolist()),
+            diverged_at=diverged_at if diverged_at is not None else None if finite else step,
+            widths=widths,
+            dead=dead,
+            grad_norms=grad_norms,
             verdict=verdict(
                 loss, sum(p == t for p, t in zip(predictions, targets)), len(targets), finite=finite,
-                step=population.step, steps=config.steps, near_ln2_since=near_ln2_since[0],
-                final=state != RUNNING or population.step >= config.steps,
+                step=step, steps=config.steps, near_ln2_since=near_ln2_since[0],
+                final=state != RUNNING or step >= config.steps,
             ),
         )
+
+    def snapshot(state: str, logged: bool, diverged_at: int | None = None) -> Snapshot:
+        """A full snapshot of the network as it is now, inside facts measured afresh."""
+        ev = population.evaluate()
+        inside[0] = measure_inside()
+        return make(population.step, float(ev.loss[0]), tuple(ev.outputs[0].tolist()), bool(ev.finite[0]), state,
+                    logged, diverged_at)
 
     chunk = 1  # grows to about CHUNK_SECONDS of steps
     healthy = divergence.save(population)  # the last chunk start with finite, unsaturated values
     now_healthy = True
     first_trouble: int | None = None  # the first chunk end seen saturated, in the current stretch
     while population.step < config.steps:
-        at_log = population.step % config.log_every == 0
-        now = clock()
-        if at_log or (tick_seconds is not None and now - last_yield >= tick_seconds):
-            snap = snapshot(RUNNING, logged=at_log)
-            last_yield = clock()
-            yield snap
-            if snap.state == DIVERGED:
-                return
         if should_stop():
             yield snapshot(STOPPED, logged=False)
             return
-        next_log = (population.step // config.log_every + 1) * config.log_every
-        n = min(next_log, config.steps, population.step + chunk) - population.step
+        n = min(config.steps - population.step, chunk)
         began = clock()
         before = divergence.save(population)
         if now_healthy:
             healthy = before
-        population.train(n)
+        log_steps, losses, outputs = population.train(n, config.log_every)
         # One look per chunk (one host sync, which also makes the chunk's length measure real work on CUDA).
         trouble = divergence.trouble(population, targets)
         took = clock() - began
+        logged = list(zip(log_steps, losses[:, 0].tolist(), outputs[:, 0].tolist()))
         if trouble is None:
             first_trouble = None
         elif first_trouble is None:
@@ -160,11 +167,19 @@ def train(
         ):
             at = divergence.first_bad_step(population, healthy, targets, first_trouble or population.step,
                                            should_stop)
+            for step, loss, outs in logged:
+                if step < at:
+                    yield make(step, loss, tuple(outs), math.isfinite(loss), RUNNING, logged=True)
             final = snapshot(DIVERGED, logged=False, diverged_at=at)
             if math.isfinite(final.loss) or at % config.log_every == 0:
                 final = replace(final, logged=True)  # the jump to the clamp belongs on the curve
             yield final
             return
         now_healthy = trouble is None
+        for step, loss, outs in logged:
+            yield make(step, loss, tuple(outs), True, RUNNING, logged=True)
+        if tick_seconds is not None and clock() - last_full >= tick_seconds and population.step < config.steps:
+            yield snapshot(RUNNING, logged=False)
+            last_full = clock()
         chunk = max(1, min(chunk * 2, int(n * CHUNK_SECONDS / took) if took > 0 else chunk * 2))
     yield snapshot(FINISHED, logged=False)
