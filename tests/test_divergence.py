@@ -120,3 +120,16 @@ def test_dashboard_shows_diverged_and_keeps_the_curve():
             assert app.state in ("running", "diverged")
 
     asyncio.run(scenario())
+
+
+def test_a_saturated_run_that_still_moves_is_flagged_not_shown_as_progress():
+    """2-2-1 leaky ReLU at lr 30: outputs pinned at 1 on the 0 rows (loss 50), weights still creeping."""
+    result = CliRunner().invoke(cli, ["run", "--no-store", "--activation", "leaky_relu", "--lr", "30", "--steps",
+                                      "1001", "--device", "cpu"])
+    assert result.exit_code == 0, result.output
+    assert "finished after 1,001" in result.output
+    assert result.output.rstrip().endswith(
+        "# saturated: an output is pinned at the wrong end (loss at BCE's clamp), not learning")
+    record = json.loads(CliRunner().invoke(cli, ["run", "--no-store", "--activation", "leaky_relu", "--lr", "30",
+                                                 "--steps", "1001", "--device", "cpu", "--json"]).output)
+    assert record["state"] == "finished" and record["saturated"] is True and record["diverged_at"] is None
