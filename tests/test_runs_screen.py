@@ -214,3 +214,18 @@ def test_runs_screen_with_no_usable_store_says_so_in_one_line(tmp_path, kind):
     run(scenario())
     if kind == "not a database":
         assert path.read_text() == "these are my notes, not a database\n"  # left untouched
+
+
+async def three_runs_overlaid(pilot):
+    await pilot.app.workers.wait_for_complete()  # torch loaded, the store opened
+    await pilot.press("f3")
+    await pilot.pause()
+    await pilot.press("space", "space", "space")
+    await pilot.pause(0.2)
+    assert len(pilot.app.screen.query_one(RunsPlot).series) == 3
+
+
+def test_runs_screen_overlay_of_three_runs(snap_compare, private_store, utc):
+    record_runs(private_store)
+    app = XorTuiApp(store_path=str(private_store))
+    assert snap_compare(app, terminal_size=(80, 24), run_before=three_runs_overlaid)

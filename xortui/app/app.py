@@ -43,7 +43,7 @@ class XorTuiApp(App):
         Binding("ctrl+l", "toggle_log", "Log y", priority=True),
         Binding("f1,question_mark", "help", "Help"),
         Binding("f2", "lab", "Lab"),
-        Binding("f3,ctrl+o", "runs", "Runs"),
+        Binding("f3", "runs", "Runs"),
         Binding("f4", "sweep", "Sweep"),
         Binding("f6", "use_cpu", "Use CPU"),  # shown only while CUDA was chosen and is missing
         Binding("ctrl+q", "quit", "Quit", priority=True),

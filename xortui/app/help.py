@@ -20,6 +20,7 @@ KEYS = (
     ("tab / shift+tab", "move between fields; enter opens a picker"),
     ("f1 / ?", "this help"),
     ("f2", "activation lab: f(x) and f'(x) of each activation, where it saturates or dies; a softmax calculator"),
+    ("f3", "runs: past runs; filter, sort, mark several (space) to overlay curves, load one (enter), delete (d)"),
     ("f4", "sweep: a grid of configurations x many seeds, how often each solves its task (ctrl+o sorts)"),
     ("f6", "use the CPU (offered when the device is cuda and this torch has no CUDA)"),
     ("ctrl+q / q", "quit (q when not typing in a field)"),
