@@ -101,3 +101,11 @@ def test_xor_nn_is_never_stuck_during_its_plateau_and_ends_solved():
 def test_lr_1e6_diverges():
     last = list(train(PRESETS["xor-nn"].config.replace(lr=1e6, steps=201)))[-1]
     assert last.verdict == "diverged"
+
+
+def test_a_run_the_loop_calls_diverged_has_that_verdict():
+    # saturated for good at a loss under DIVERGED_LOSS: the training loop's own finding sets the verdict
+    from xortui.engine import training
+
+    last = list(train(PRESETS["xor-nn"].config.replace(lr=1e6, steps=201)))[-1]
+    assert last.state == training.DIVERGED and last.verdict == "diverged"

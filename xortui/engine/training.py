@@ -127,7 +127,8 @@ def train(
             dead=dead,
             grad_norms=grad_norms,
             verdict=verdict(
-                loss, sum(p == t for p, t in zip(predictions, targets)), len(targets), finite=finite,
+                loss, sum(p == t for p, t in zip(predictions, targets)), len(targets),
+                finite=finite and state != DIVERGED,  # the loop's own finding (e.g. pinned outputs) counts too
                 step=step, steps=config.steps, near_ln2_since=near_ln2_since[0],
                 final=state != RUNNING or step >= config.steps,
             ),
