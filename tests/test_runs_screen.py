@@ -101,11 +101,16 @@ def test_runs_screen_filter_mark_overlay_load_and_delete(private_store):
 
             # filter by text
             await pilot.press("slash", *"relu")
-            await pilot.pause()
+            await pilot.pause(0.4)  # the filter reads the store when typing pauses
             assert listed_ids(app) == [ids[1]]
+            await pilot.press(*"zzz")
+            await pilot.pause(0.4)
+            assert listed_ids(app) == []
+            assert "no run matches" in str(app.screen.query_one("#runs-message", Static).render())
             app.screen.query_one("#runs-filter", Input).value = ""
-            await pilot.pause()
+            await pilot.pause(0.4)
             assert listed_ids(app) == ids[::-1]
+            assert not app.screen.query_one("#runs-message", Static).display
 
             # sort: a key cycles the sort column, another reverses it; a header click sorts by that column
             screen = app.screen
@@ -229,3 +234,21 @@ def test_runs_screen_overlay_of_three_runs(snap_compare, private_store, utc):
     record_runs(private_store)
     app = XorTuiApp(store_path=str(private_store))
     assert snap_compare(app, terminal_size=(80, 24), run_before=three_runs_overlaid)
+
+
+def test_a_long_history_lists_the_first_rows_and_says_how_many_match(private_store, monkeypatch):
+    import xortui.app.runs as runs_module
+
+    ids = record_runs(private_store)
+    monkeypatch.setattr(runs_module, "MAX_ROWS", 2)
+
+    async def scenario():
+        app = XorTuiApp(store_path=str(private_store))
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.press("f3")
+            await pilot.pause()
+            assert listed_ids(app) == [ids[2], ids[1]]
+            assert "first 2 of 3 runs" in str(app.screen.query_one("#runs-count", Static).render())
+            await app.workers.wait_for_complete()
+
+    run(scenario())

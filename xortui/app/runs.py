@@ -65,6 +65,9 @@ SORT_KEYS = {key: order_by for key, _, order_by in COLUMNS}
 # Sorting a column in this set starts descending (newest, highest first); others start ascending.
 DESCENDING_FIRST = {"id", "started", "accuracy", "steps"}
 
+FILTER_DELAY_S = 0.15
+MAX_ROWS = 200  # rows shown at once: a DataTable of thousands takes seconds to build; the filter narrows them
+
 CONFIG_KEYS = ("task", "activation", "head", "optimizer", "lr", "steps", "seed", "device", "log_every")
 
 
@@ -288,6 +291,8 @@ class RunsScreen(Screen[None]):
         self.sort_key = "started"
         self.descending = True
         self.store_error = ""  # why the store cannot be used, shown instead of the runs
+        self.total = 0  # runs matching the filter (only the first MAX_ROWS are listed)
+        self._filter_timer = None
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="runs-bar"):
@@ -334,12 +339,16 @@ class RunsScreen(Screen[None]):
         current = self.cursor_run()
         text = self.query_one("#runs-filter", Input).value
         self.runs = []
+        total = 0
         if self.store is not None:
             try:
-                self.runs = self.store.list_runs(text_filter=text, order_by=SORT_KEYS[self.sort_key],
-                                                 descending=self.descending)
+                found = self.store.list_runs(text_filter=text, order_by=SORT_KEYS[self.sort_key],
+                                             descending=self.descending)
             except StoreError as error:
                 self.store_error = str(error)
+            else:
+                total = len(found)
+                self.runs = found[:MAX_ROWS]
         if self.store_error:
             self.say(self.store_error)
         elif not self.runs and not text.strip():
@@ -359,11 +368,17 @@ class RunsScreen(Screen[None]):
             table.add_row(*self.row_cells(run), key=str(run.id))
         if current is not None and current.id in present:
             table.move_cursor(row=table.get_row_index(str(current.id)), animate=False)
-        count = f"{len(self.runs)} run{'s' * (len(self.runs) != 1)}"
+        self.total = total
+        self.show_count()
+        self.show_selection()
+
+    def show_count(self) -> None:
+        count = f"{self.total} run{'s' * (self.total != 1)}"
+        if self.total > len(self.runs):
+            count = f"first {len(self.runs)} of {count}"
         if self.marked:
             count += f" · {len(self.marked)} marked"
         self.query_one("#runs-count", Static).update(count)
-        self.show_selection()
 
     def row_cells(self, run: RunRecord) -> list[Any]:
         config = run.config
@@ -444,7 +459,10 @@ class RunsScreen(Screen[None]):
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "runs-filter":
             event.stop()
-            self.reload()
+            # typing fast reads the store once, when the typing pauses
+            if self._filter_timer is not None:
+                self._filter_timer.stop()
+            self._filter_timer = self.set_timer(FILTER_DELAY_S, self.reload)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "runs-filter":
@@ -485,10 +503,7 @@ class RunsScreen(Screen[None]):
             self.marked.append(run.id)
         table = self.query_one("#runs-table", DataTable)
         table.update_cell(str(run.id), "mark", Text(MARK, style="bold magenta") if run.id in self.marked else "")
-        count = f"{len(self.runs)} run{'s' * (len(self.runs) != 1)}"
-        if self.marked:
-            count += f" · {len(self.marked)} marked"
-        self.query_one("#runs-count", Static).update(count)
+        self.show_count()
         if table.cursor_row < table.row_count - 1:
             table.move_cursor(row=table.cursor_row + 1, animate=False)  # mark a few in a row by holding space
         self.show_selection()
@@ -557,6 +572,10 @@ class RunsScreen(Screen[None]):
         names = ", ".join(f"#{i}" for i in ids)
         question = (f"Delete run {names}?" if len(ids) == 1 else f"Delete {len(ids)} marked runs ({names})?")
         question += "\nTheir curves and results are removed from the store for good."
+        running = [run.id for run in self.runs if run.id in ids and run.state == "running"]
+        if running:
+            question += ("\n" + ", ".join(f"#{i}" for i in running) + " is still running (or its xortui was"
+                         " killed): a run still training stops being recorded.")
 
         def answered(yes: bool | None) -> None:
             if yes:
