@@ -252,3 +252,14 @@ def test_a_long_history_lists_the_first_rows_and_says_how_many_match(private_sto
             await app.workers.wait_for_complete()
 
     run(scenario())
+
+
+def test_series_labels_name_the_settings_that_tell_runs_apart():
+    from xortui.app.runs import differing_keys
+
+    configs = [ExperimentConfig(lr=1.0).as_dict(), ExperimentConfig(lr=100.0).as_dict(),
+               ExperimentConfig(lr=0.5, activation="relu").as_dict()]
+    assert differing_keys(configs) == ["lr", "activation"]  # lr alone tells all three apart: it comes first
+    configs[2] = ExperimentConfig(task="parity-3", hidden=(4,)).as_dict()
+    assert differing_keys(configs) == ["task", "lr"]  # two groups each: the reading order decides
+    assert differing_keys(configs[:1]) == []

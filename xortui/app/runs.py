@@ -102,10 +102,20 @@ def config_from_dict(stored: dict[str, Any]) -> ExperimentConfig:
     return ExperimentConfig(**values).validate()
 
 
-def differing_keys(configs: list[dict[str, Any]]) -> list[str]:
-    """The config keys whose values differ between runs, in a reading order, for telling series apart."""
-    keys = ("task", "activation", "layers", "lr", "seed", "steps", "optimizer", "head", "device")
-    return [k for k in keys if len({repr(c.get(k)) for c in configs}) > 1]
+def differing_keys(configs: list[dict[str, Any]], most: int = 2) -> list[str]:
+    """Up to `most` config keys whose values differ between runs, chosen to tell the most runs apart (ties in a
+    reading order): with runs differing in activation and lr, where two share an activation, lr comes first."""
+    keys = [k for k in ("task", "activation", "layers", "lr", "seed", "steps", "optimizer", "head", "device")
+            if len({repr(c.get(k)) for c in configs}) > 1]
+    chosen: list[str] = []
+    while keys and len(chosen) < most:
+        def groups(key: str) -> int:
+            return len({tuple(repr(c.get(k)) for k in (*chosen, key)) for c in configs})
+
+        best = max(keys, key=groups)  # max keeps the first of equals: the reading order breaks ties
+        chosen.append(best)
+        keys.remove(best)
+    return chosen
 
 
 def short_value(key: str, value: Any) -> str:
