@@ -263,3 +263,28 @@ def test_series_labels_name_the_settings_that_tell_runs_apart():
     configs[2] = ExperimentConfig(task="parity-3", hidden=(4,)).as_dict()
     assert differing_keys(configs) == ["task", "lr"]  # two groups each: the reading order decides
     assert differing_keys(configs[:1]) == []
+
+
+def test_a_run_still_training_moves_on_the_runs_screen(private_store):
+    with open_store(private_store) as store:
+        run_id = store.begin_run(ExperimentConfig().as_dict(), device="cpu")
+        store.append_points(run_id, [(0, 0.75), (100, 0.70)])
+
+    async def scenario():
+        app = XorTuiApp(store_path=str(private_store))
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.press("f3")
+            await pilot.pause()
+            plot = app.screen.query_one(RunsPlot)
+            assert [len(s.points) for s in plot.series] == [2]
+            assert "running" in str(runs_table(app).get_row_at(0)[10])
+            with open_store(private_store) as store:  # another xortui goes on recording it
+                store.append_points(run_id, [(200, 0.6), (300, 0.5)])
+                store.finish_run(run_id, "finished", {"loss": 0.5, "accuracy": 1.0, "verdict": "solved"})
+            await pilot.pause(1.5)
+            assert [len(s.points) for s in plot.series] == [4]
+            row = runs_table(app).get_row_at(0)
+            assert "finished" in str(row[10]) and str(row[7]) == "0.5" and str(row[9]) == "solved"
+            await app.workers.wait_for_complete()
+
+    run(scenario())

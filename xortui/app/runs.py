@@ -22,7 +22,7 @@ from textual_plotext import PlotextPlot
 
 from xortui.engine.config import ConfigError, ExperimentConfig
 from xortui.engine.tasks import TASKS
-from xortui.store import RunRecord, RunStore, StoreError, UnknownRunError, open_store_for_reading
+from xortui.store import RUNNING, RunRecord, RunStore, StoreError, UnknownRunError, open_store_for_reading
 
 MARK = "●"
 
@@ -66,6 +66,8 @@ SORT_KEYS = {key: order_by for key, _, order_by in COLUMNS}
 DESCENDING_FIRST = {"id", "started", "accuracy", "steps"}
 
 FILTER_DELAY_S = 0.15
+FOLLOW_SECONDS = 1.0  # how often runs still training are read again
+FOLLOW_ROWS = 50  # running runs followed in the list (the top rows: a store may hold many killed ones)
 MAX_ROWS = 200  # rows shown at once: a DataTable of thousands takes seconds to build; the filter narrows them
 
 CONFIG_KEYS = ("task", "activation", "head", "optimizer", "lr", "steps", "seed", "device", "log_every")
@@ -302,6 +304,7 @@ class RunsScreen(Screen[None]):
         self.descending = True
         self.store_error = ""  # why the store cannot be used, shown instead of the runs
         self.total = 0  # runs matching the filter (only the first MAX_ROWS are listed)
+        self.compared: list[RunRecord] = []  # the runs in the plot and the tables
         self._filter_timer = None
 
     def compose(self) -> ComposeResult:
@@ -329,6 +332,7 @@ class RunsScreen(Screen[None]):
         except StoreError as error:
             self.store_error = str(error)
         self.reload()
+        self.set_interval(FOLLOW_SECONDS, self.follow_running)
 
     def on_unmount(self) -> None:
         if self.store is not None:
@@ -447,6 +451,7 @@ class RunsScreen(Screen[None]):
         self.show_compare(compared)
 
     def show_compare(self, runs: list[RunRecord]) -> None:
+        self.compared = list(runs)
         plot = self.query_one(RunsPlot)
         keys = differing_keys([r.config for r in runs])
         series = []
@@ -463,6 +468,35 @@ class RunsScreen(Screen[None]):
         plot.border_title = (f"loss · {len(runs)} marked" if self.marked else "loss") + " · by step"
         plot.show(series)
         self.query_one(CompareTables).show(runs)
+
+    def follow_running(self) -> None:
+        """Once a second: runs still training (in this dashboard or another xortui) move on screen, their rows
+        and, when they are compared, their curves and tables. A run whose curve has not grown costs one read."""
+        if self.store is None or self.store_error:
+            return
+        table = self.query_one("#runs-table", DataTable)
+        keys = ["mark", *(key for key, _, _ in COLUMNS)]
+        fresh: dict[int, RunRecord] = {}
+        watched = {run.id: run for run in self.runs[:FOLLOW_ROWS] if run.state == RUNNING}
+        watched.update({run.id: run for run in self.compared if run.state == RUNNING})
+        for run_id, old in watched.items():
+            try:
+                new = self.store.get_run(run_id)
+            except UnknownRunError:
+                continue
+            except StoreError:
+                return
+            if (new.state, new.n_points) != (old.state, old.n_points):
+                fresh[run_id] = new
+        if not fresh:
+            return
+        for index, run in enumerate(self.runs):
+            if run.id in fresh:
+                self.runs[index] = fresh[run.id]
+                for key, cell in zip(keys, self.row_cells(fresh[run.id])):
+                    table.update_cell(str(run.id), key, cell)
+        if any(run.id in fresh for run in self.compared):
+            self.show_selection()
 
     # ------------------------------------------------------------------------------------------ events
 
