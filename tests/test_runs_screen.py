@@ -230,10 +230,11 @@ async def three_runs_overlaid(pilot):
     assert len(pilot.app.screen.query_one(RunsPlot).series) == 3
 
 
-def test_runs_screen_overlay_of_three_runs(snap_compare, private_store, utc):
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_runs_screen_overlay_of_three_runs(snap_compare, private_store, utc, size):
     record_runs(private_store)
     app = XorTuiApp(store_path=str(private_store))
-    assert snap_compare(app, terminal_size=(80, 24), run_before=three_runs_overlaid)
+    assert snap_compare(app, terminal_size=size, run_before=three_runs_overlaid)
 
 
 def test_a_long_history_lists_the_first_rows_and_says_how_many_match(private_store, monkeypatch):
