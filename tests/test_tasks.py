@@ -53,3 +53,19 @@ def test_choosing_parity_6_rewrites_the_layers_and_shows_64_rows():
             assert app.query_one("#panel").read_config().layers == (6, 2, 1)
 
     asyncio.run(scenario())
+
+
+def test_six_input_rows_fit_80_columns_with_their_marks():
+    from xortui.app.app import XorTuiApp
+    from xortui.app.widgets import TruthTable
+
+    async def scenario():
+        app = XorTuiApp(preset="parity-6")
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            table = app.query_one(TruthTable)
+            assert [str(c.label) for c in table.columns.values()][6:9] == ["y", "output", "ŷ"]
+            assert table.virtual_size.width <= table.scrollable_content_region.width + 1  # the last padding
+            assert table.region.bottom <= 22  # the subtitle with the verdict stays on screen
+
+    asyncio.run(scenario())

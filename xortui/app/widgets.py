@@ -118,10 +118,11 @@ class TruthTable(DataTable):
         self.clear(columns=True)
         for i in range(task.n_inputs):
             self.add_column(f"x{i + 1}", key=f"x{i + 1}")
-        self.add_column("target", key="target")
-        self.add_column("output", key="output", width=9)
-        self.add_column("pred", key="pred")
-        self.add_column("", key="mark", width=3)
+        wide = task.n_inputs >= 5  # short headers, so 5- and 6-bit rows fit an 80-column terminal
+        self.add_column("y" if wide else "target", key="target")
+        self.add_column("output", key="output", width=8 if wide else 9)
+        self.add_column("ŷ" if wide else "pred", key="pred")
+        self.add_column("", key="mark", width=1 if wide else 3)
         for i, (row, target) in enumerate(zip(task.inputs, task.targets)):
             self.add_row(*map(str, row), str(target), "-", "-", "", key=str(i))
         self.border_subtitle = "accuracy -"
