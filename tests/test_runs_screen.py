@@ -158,6 +158,8 @@ def test_runs_screen_filter_mark_overlay_load_and_delete(private_store):
             await pilot.pause()
             reproduce = str(screen.query_one("#runs-reproduce", Static).render())
             assert f"#{ids[1]}" in reproduce and "xortui run --layers 2,4,1 --activation relu" in reproduce
+            await pilot.press("y")
+            assert app.clipboard.startswith("xortui run --layers 2,4,1 --activation relu")
 
             # load it into the panel and go back to the dashboard
             await pilot.press("l")
