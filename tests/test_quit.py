@@ -85,13 +85,24 @@ def test_cli_ctrl_c_mid_run_prints_the_summary_and_exits_130(tmp_path):
         term.close()
 
 
-def test_dashboard_ctrl_q_mid_run_ends_the_process(tmp_path):
-    term = Terminal([sys.executable, "-m", "xortui"], env={"XORTUI_STORE": str(tmp_path / "runs.db")})
+def test_dashboard_ctrl_q_mid_run_ends_the_process_and_the_store_says_stopped(tmp_path):
+    from xortui.store import open_store
+
+    store = tmp_path / "runs.db"
+    term = Terminal([sys.executable, "-m", "xortui"], env={"XORTUI_STORE": str(store)})
     try:
         term.read_until(b"idle", seconds=90)  # torch is loaded
+        os.write(term.master, b"\t" * 7)  # from the preset picker to the Steps field
+        term.read(0.3)
+        os.write(term.master, b"\x15")  # ctrl+u clears it
+        term.read(0.3)
+        for key in b"10000000":  # 10^7 steps, typed
+            os.write(term.master, bytes([key]))
+            term.read(0.05)
         term.output = b""
-        os.write(term.master, b"\x1b[15~")  # f5: run (10,001 steps by default: long enough to be mid-run)
+        os.write(term.master, b"\x1b[15~")  # f5: run
         term.read_until(b"running")
+        term.read(0.5)
         os.write(term.master, b"\x11")  # ctrl+q
         took = term.wait_for_exit(QUIT_BOUND_S)
         assert term.proc.returncode == 0
@@ -99,6 +110,10 @@ def test_dashboard_ctrl_q_mid_run_ends_the_process(tmp_path):
         print(f"ctrl+q to exit: {took:.2f} s")
     finally:
         term.close()
+    with open_store(store) as opened:
+        (record,) = opened.list_runs()
+        assert record.config["steps"] == 10_000_000
+        assert record.state == "stopped"  # the run's end reached the store before the process went
 
 
 def test_dashboard_q_mid_run_of_ten_million_steps_leaves_no_thread():

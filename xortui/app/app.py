@@ -197,6 +197,18 @@ class XorTuiApp(App):
         self.query_one(TruthTable).show_task(get_task(self.query_one(ExperimentPanel).task_name()))
         self.query_one(StatusLine).show("idle")
 
+    async def action_quit(self) -> None:
+        """Quit, after letting a running training worker end its run (within a chunk, about 50 ms): its last
+        step is what the store records as the run's end, and the process exits without waiting for threads."""
+        self._stop.set()
+        training = [worker for worker in self.workers if worker.group == "train" and not worker.is_finished]
+        if training:
+            try:
+                await asyncio.wait_for(self.workers.wait_for_complete(training), timeout=1.0)
+            except asyncio.TimeoutError:
+                self.log.warning("training worker still running at quit")
+        await super().action_quit()
+
     def action_toggle_log(self) -> None:
         self.query_one(LossPlot).toggle_log_y()
 
