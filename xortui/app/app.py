@@ -31,6 +31,7 @@ from xortui.engine.presets import DEFAULT_PRESET
 from xortui.engine.tasks import get_task
 
 UPDATE_SECONDS = 0.1  # screen updates per run: about ten a second
+DETAIL_SECONDS = 0.25  # the truth table and inside view: about four a second
 
 
 class XorTuiApp(App):
@@ -60,6 +61,7 @@ class XorTuiApp(App):
         self.state = "idle"
         self.engine_ready = False
         self.last_snapshot = None  # the newest snapshot of the current run
+        self._details_drawn_at = 0.0
         self.engine_loaded = asyncio.Event()  # set once torch is in: tests and scripts can await it
         self._stop = threading.Event()
 
@@ -71,7 +73,7 @@ class XorTuiApp(App):
                 yield InsideView(id="inside")
                 yield TruthTable(id="table")
         yield StatusLine(id="status")
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)  # every key fits in 80 columns
         yield TooSmall(id="too-small")  # in place of all the above while the terminal is below the minimum
 
     def on_mount(self) -> None:
@@ -262,7 +264,7 @@ class XorTuiApp(App):
         recorder = None
         snap = None
         try:
-            for snap in train(config, lambda: stop.is_set() or worker.is_cancelled, tick_seconds=UPDATE_SECONDS):
+            for snap in train(config, lambda: stop.is_set() or worker.is_cancelled, tick_seconds=DETAIL_SECONDS):
                 if recorder is None:
                     recorder = RunRecorder.start(
                         self.store, config.as_dict(), device=snap.device,
@@ -293,9 +295,14 @@ class XorTuiApp(App):
             return  # from a replaced run, or one still reporting while the app closes and its widgets are gone
         snap = message.snapshot
         self.last_snapshot = snap
-        self.query_one(LossPlot).add_points(message.points, now=snap.state != "running")
-        self.query_one(TruthTable).show(snap)
-        self.query_one(InsideView).show(snap)
+        final = snap.state != "running"
+        self.query_one(LossPlot).add_points(message.points, now=final)
+        # The table (up to 64 rows) and the inside view cost the UI thread more than the status line: a few
+        # times a second is enough for the eye, and leaves the GIL to training.
+        if final or time.monotonic() - self._details_drawn_at >= DETAIL_SECONDS:
+            self._details_drawn_at = time.monotonic()
+            self.query_one(TruthTable).show(snap)
+            self.query_one(InsideView).show(snap)
         self.state = snap.state
         self.query_one(StatusLine).show(snap.state, snap, note=snap.note)
         if snap.state == "diverged":

@@ -91,7 +91,7 @@ class ActivationLab(Screen[None]):
                 yield Input(LECTURE_VECTOR, compact=True, id="lab-vector", placeholder="numbers, like 1, 2, 3")
             yield Static("", id="lab-vector-error")
             yield Static("", id="lab-softmax")
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)  # every key fits in 80 columns
 
     def on_mount(self) -> None:
         self.query_one("#lab").border_title = "activation lab · f2 or escape: back"

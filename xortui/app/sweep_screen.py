@@ -72,7 +72,7 @@ class SweepScreen(Screen):
                 yield ProgressBar(total=1.0, show_eta=False, id="sweep-progress")
                 yield Label("", id="sweep-eta")
         yield DataTable(id="sweep-table", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)  # every key fits in 80 columns
 
     def on_mount(self) -> None:
         self.query_one("#sweep-form").border_title = "sweep: a grid x seeds"
