@@ -200,7 +200,7 @@ class XorTuiApp(App):
         self.query_one(StatusLine).show("idle")
 
     async def action_quit(self) -> None:
-        """Quit, after letting a running training worker end its run (within a chunk, about 50 ms): its last
+        """Quit, after letting a running training worker end its run (within a chunk, about 0.1 s): its last
         step is what the store records as the run's end, and the process exits without waiting for threads."""
         self._stop.set()
         training = [worker for worker in self.workers if worker.group == "train" and not worker.is_finished]

@@ -20,7 +20,7 @@ RUNNING, FINISHED, STOPPED, DIVERGED = "running", "finished", "stopped", "diverg
 
 clock = time.perf_counter  # module-level so tests can make timings deterministic
 
-CHUNK_SECONDS = 0.05  # longest stretch of training between two looks at the stop flag
+CHUNK_SECONDS = 0.1  # longest stretch of training between two looks at the stop flag (and two GIL hand-overs)
 
 
 @dataclass(frozen=True)
@@ -31,8 +31,8 @@ class Snapshot:
     step: int
     steps: int  # steps in the whole run
     loss: float
-    outputs: tuple[float, ...]  # the network's output on each truth-table row
-    predictions: tuple[int, ...]  # output > 0.5
+    outputs: tuple[float, ...]  # the network's output on each truth-table row (softmax: class 1's probability)
+    predictions: tuple[int, ...]  # output > 0.5 (softmax: argmax of the class probabilities)
     targets: tuple[int, ...]
     elapsed: float  # seconds since the run started
     steps_per_second: float
@@ -45,6 +45,7 @@ class Snapshot:
     verdict: str = ""  # solved, plateau, not converged (k/n rows right), diverged: see metrics.verdict
     saturated: bool = False  # an output pinned at the wrong end, its loss term at/near BCE's clamp: no progress
     diverged_at: int | None = None  # a diverged run: the first step with a non-finite value or a dead saturation
+    probabilities: tuple[tuple[float, float], ...] = ()  # softmax head: (p0, p1) for each row; () for sigmoid
 
     @property
     def note(self) -> str:
@@ -100,13 +101,23 @@ def train(
 
     inside = [measure_inside()]  # the latest (widths, dead, grad_norms), as plain Python: read without torch
 
-    def make(step: int, loss: float, outputs: tuple[float, ...], finite: bool, state: str, logged: bool,
+    softmax = config.head == "softmax"
+
+    def make(step: int, loss: float, outs: list, finite: bool, state: str, logged: bool,
              diverged_at: int | None = None) -> Snapshot:
+        """`outs`: each row's output (sigmoid) or [p0, p1] (softmax)."""
         if not near_ln2(loss):
             near_ln2_since[0] = None
         elif near_ln2_since[0] is None:
             near_ln2_since[0] = step
-        predictions = tuple(int(o > 0.5) for o in outputs)
+        if softmax:
+            probabilities = tuple((float(p0), float(p1)) for p0, p1 in outs)
+            outputs = tuple(p1 for _, p1 in probabilities)
+            predictions = tuple(int(p1 > p0) for p0, p1 in probabilities)
+        else:
+            probabilities = ()
+            outputs = tuple(outs)
+            predictions = tuple(int(o > 0.5) for o in outputs)
         elapsed = clock() - start
         widths, dead, grad_norms = inside[0]
         return Snapshot(
@@ -121,7 +132,8 @@ def train(
             device=device_name,
             state=DIVERGED if not finite else state,
             logged=logged,
-            saturated=finite and divergence.saturated(outputs, targets),
+            saturated=finite and not softmax and divergence.saturated(outputs, targets),
+            probabilities=probabilities,
             diverged_at=diverged_at if diverged_at is not None else None if finite else step,
             widths=widths,
             dead=dead,
@@ -138,8 +150,8 @@ def train(
         """A full snapshot of the network as it is now, inside facts measured afresh."""
         ev = population.evaluate()
         inside[0] = measure_inside()
-        return make(population.step, float(ev.loss[0]), tuple(ev.outputs[0].tolist()), bool(ev.finite[0]), state,
-                    logged, diverged_at)
+        outs = (ev.probabilities if softmax else ev.outputs)[0].tolist()
+        return make(population.step, float(ev.loss[0]), outs, bool(ev.finite[0]), state, logged, diverged_at)
 
     chunk = 1  # grows to about CHUNK_SECONDS of steps
     healthy = divergence.save(population)  # the last chunk start with finite, unsaturated values
@@ -170,7 +182,7 @@ def train(
                                            should_stop)
             for step, loss, outs in logged:
                 if step < at:
-                    yield make(step, loss, tuple(outs), math.isfinite(loss), RUNNING, logged=True)
+                    yield make(step, loss, outs, math.isfinite(loss), RUNNING, logged=True)
             final = snapshot(DIVERGED, logged=False, diverged_at=at)
             if math.isfinite(final.loss) or at % config.log_every == 0:
                 final = replace(final, logged=True)  # the jump to the clamp belongs on the curve
@@ -178,7 +190,7 @@ def train(
             return
         now_healthy = trouble is None
         for step, loss, outs in logged:
-            yield make(step, loss, tuple(outs), True, RUNNING, logged=True)
+            yield make(step, loss, outs, True, RUNNING, logged=True)
         if tick_seconds is not None and clock() - last_full >= tick_seconds and population.step < config.steps:
             yield snapshot(RUNNING, logged=False)
             last_full = clock()
