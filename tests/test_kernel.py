@@ -20,6 +20,7 @@ REFERENCE = {
     kernel.GELU: F.gelu,
     kernel.SILU: F.silu,
     kernel.IDENTITY: lambda z: z,
+    kernel.PRELU: lambda z: F.prelu(z, torch.tensor([SLOPE])),  # at a fixed slope; learned: test_heads_optimizers
 }
 
 # A grid with exact 0 (where ReLU-like derivatives are decided by convention) and both tails.

@@ -15,6 +15,7 @@ from xortui.engine.activations_math import curve, grid, parse_vector, shape_note
 REFERENCE = {
     "sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": F.relu, "leaky_relu": lambda x: F.leaky_relu(x, 0.01),
     "elu": F.elu, "gelu": F.gelu, "silu": F.silu, "identity": lambda x: x,
+    "prelu": lambda x: F.prelu(x, torch.tensor([0.25], dtype=x.dtype)),  # at its starting slope
 }
 
 

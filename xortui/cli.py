@@ -11,7 +11,15 @@ from typing import Any
 import click
 
 from xortui import __version__
-from xortui.engine.config import FIELDS, ConfigError, ExperimentConfig, format_layers, parse_hidden_from_layers
+from xortui.engine.config import (
+    FIELDS,
+    OPTIMIZER_SETTINGS,
+    OPTIMIZERS,
+    ConfigError,
+    ExperimentConfig,
+    format_layers,
+    parse_hidden_from_layers,
+)
 from xortui.engine.curve import Curve
 from xortui.engine.presets import DEFAULT_PRESET, PRESETS
 
@@ -53,14 +61,19 @@ def config_from_options(preset: str | None, options: dict[str, str | None]) -> E
     given = {name: text for name, text in options.items() if text is not None}
     try:
         changes: dict[str, Any] = {}
-        for name in ("task", "activation", "head", "optimizer", "lr", "steps", "seed", "device", "log_every"):
+        for name in ("task", "activation", "head", "optimizer", "lr", "steps", "seed", "device", "log_every",
+                     *OPTIMIZER_SETTINGS):
             if name in given:
                 changes[name] = FIELDS[name].parse(given[name])
         config = config.replace(**changes)
+        for name in OPTIMIZER_SETTINGS:
+            if name in given and name not in OPTIMIZERS[config.optimizer].settings:
+                users = [o.name for o in OPTIMIZERS.values() if name in o.settings]
+                raise ConfigError(name, f"applies to --optimizer {' or '.join(users)} (this run's is {config.optimizer})")
         if "layers" in given:
             if "depth" in given or "width" in given:
                 raise ConfigError("layers", "give either --layers or --depth/--width, not both")
-            config = config.replace(hidden=parse_hidden_from_layers(given["layers"], config.task))
+            config = config.replace(hidden=parse_hidden_from_layers(given["layers"], config.task, config.head))
         elif "depth" in given or "width" in given:
             depth = FIELDS["depth"].parse(given["depth"]) if "depth" in given else len(config.hidden)
             width = FIELDS["width"].parse(given["width"]) if "width" in given else (config.hidden or (2,))[0]
@@ -112,6 +125,10 @@ def _field_option(name: str, metavar: str):
 @_field_option("task", "NAME")
 @_field_option("head", "NAME")
 @_field_option("optimizer", "NAME")
+@_field_option("momentum", "M")
+@_field_option("beta1", "B")
+@_field_option("beta2", "B")
+@_field_option("eps", "E")
 @click.option("--json", "as_json", is_flag=True,
               help=f"print one JSON record instead of text (the losses of every log step, evenly thinned past "
                    f"{JSON_LOSSES:,} points)")
@@ -187,6 +204,8 @@ def _record(config: ExperimentConfig, last, state: str, losses: Curve) -> dict:
         "final": {
             "loss": _finite_or_none(last.loss),
             "hypothesis": [_finite_or_none(v) for v in last.outputs],
+            # softmax head: [p0, p1] for each row (hypothesis is p1); [] for the sigmoid head
+            "probabilities": [[_finite_or_none(v) for v in row] for row in last.probabilities],
             "predicted": list(last.predictions),
             "targets": list(last.targets),
             "correct": list(last.correct),
@@ -215,13 +234,27 @@ def _column(values, fmt: str) -> str:
     return "[" + " ".join(f"[{fmt.format(v)}]" for v in values) + "]"
 
 
+def _head_and_optimizer(config: ExperimentConfig) -> str:
+    """', softmax head, adam (beta1 0.9, beta2 0.999, eps 1e-08)': what differs from the lecture's setup."""
+    parts = [f"{config.head} head"] if config.head != "sigmoid" else []
+    if config.optimizer != "sgd":
+        settings = ", ".join(f"{name} {getattr(config, name):g}" for name in OPTIMIZERS[config.optimizer].settings)
+        parts.append(f"{config.optimizer}" + (f" ({settings})" if settings else ""))
+    return "".join(", " + part for part in parts)
+
+
 def _print_final(config: ExperimentConfig, last, state: str) -> None:
     click.echo()
-    click.echo(f"Hypothesis:  {_column(last.outputs, '{:.8g}')}")
+    if last.probabilities:  # softmax head: both class probabilities of each row
+        click.echo(f"P(class 0):  {_column([p0 for p0, _ in last.probabilities], '{:.8g}')}")
+        click.echo(f"P(class 1):  {_column([p1 for _, p1 in last.probabilities], '{:.8g}')}")
+    else:
+        click.echo(f"Hypothesis:  {_column(last.outputs, '{:.8g}')}")
     click.echo(f"Correct:     {_column(last.predictions, '{}.')}")
     click.echo(f"Accuracy:    {last.accuracy}")
     click.echo(
-        f"# {format_layers(config)} {config.activation}, lr {config.lr:g}, seed {config.seed}, on {last.device}: "
+        f"# {format_layers(config)} {config.activation}{_head_and_optimizer(config)}, lr {config.lr:g}, "
+        f"seed {config.seed}, on {last.device}: "
         f"{state} after {last.step:,} of {config.steps:,} steps in {last.elapsed:.2f} s "
         f"({last.steps_per_second:,.0f} steps/s), loss {last.loss:.6g}, {sum(last.correct)}/{len(last.correct)} "
         "rows right"

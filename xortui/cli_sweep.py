@@ -53,7 +53,7 @@ def plan_from_text(options: dict):
         grid["task"] = [FIELDS["task"].parse(t) for t in _split(options["task"])]
     tasks = grid.get("task", [base.task])
     if options.get("layers"):
-        grid["hidden"] = [parse_hidden_from_layers(layers, tasks[0]) for layers in options["layers"]]
+        grid["hidden"] = [parse_hidden_from_layers(layers, tasks[0], base.head) for layers in options["layers"]]
     if options.get("activation"):
         grid["activation"] = [FIELDS["activation"].parse(a) for a in _split(options["activation"])]
     if options.get("optimizer"):

@@ -20,7 +20,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Input, Static
 from textual_plotext import PlotextPlot
 
-from xortui.engine.config import ConfigError, ExperimentConfig
+from xortui.engine.config import OPTIMIZER_SETTINGS, ConfigError, ExperimentConfig
 from xortui.engine.tasks import TASKS
 from xortui.store import RUNNING, RunRecord, RunStore, StoreError, UnknownRunError, open_store_for_reading
 
@@ -70,7 +70,8 @@ FOLLOW_SECONDS = 1.0  # how often runs still training are read again
 FOLLOW_ROWS = 50  # running runs followed in the list (the top rows: a store may hold many killed ones)
 MAX_ROWS = 200  # rows shown at once: a DataTable of thousands takes seconds to build; the filter narrows them
 
-CONFIG_KEYS = ("task", "activation", "head", "optimizer", "lr", "steps", "seed", "device", "log_every")
+CONFIG_KEYS = ("task", "activation", "head", "optimizer", "lr", "steps", "seed", "device", "log_every",
+               *OPTIMIZER_SETTINGS)
 
 
 def config_from_dict(stored: dict[str, Any]) -> ExperimentConfig:
@@ -93,7 +94,8 @@ def config_from_dict(stored: dict[str, Any]) -> ExperimentConfig:
             values["hidden"] = tuple(layers[1:-1])
         elif "hidden" in stored:
             values["hidden"] = tuple(int(n) for n in stored["hidden"])
-        for key, kind in (("lr", float), ("steps", int), ("seed", int), ("log_every", int)):
+        for key, kind in (("lr", float), ("steps", int), ("seed", int), ("log_every", int),
+                          *((name, float) for name in OPTIMIZER_SETTINGS)):
             if key in values:
                 values[key] = kind(values[key])
         for key in ("task", "activation", "head", "optimizer", "device"):

@@ -29,8 +29,13 @@ ACTIVATIONS: dict[str, Activation] = {
         Activation("gelu", 5, "x * Phi(x)", "Gaussian error linear unit", False),
         Activation("silu", 6, "x * sigmoid(x)", "sigmoid-weighted linear unit (swish)", False),
         Activation("identity", 7, "x", "no activation: the network stays linear", False),
+        Activation("prelu", 8, "max(a*x, x), a learned",
+                   "Leaky ReLU whose slope a is learned: one per layer, shared by its units, from 0.25", False),
     )
 }
+
+
+PRELU_INIT = 0.25  # PReLU's slope before training, nn.PReLU()'s default
 
 
 def get_activation(name: str) -> Activation:

@@ -26,6 +26,10 @@ def curve(name: str, xs: Sequence[float], slope: float = DEFAULT_LEAKY_SLOPE) ->
     from xortui.engine import kernel
 
     code = get_activation(name).code
+    if name == "prelu":  # its slope is learned: shown at its starting value
+        from xortui.engine.activations import PRELU_INIT
+
+        slope = PRELU_INIT
     x = torch.tensor(list(xs), dtype=torch.float64, requires_grad=True)
     with torch.enable_grad():
         y = kernel.activate(x, code, slope)

@@ -14,8 +14,48 @@ from xortui.engine.activations import ACTIVATIONS
 from xortui.engine.tasks import TASKS, get_task
 
 DEVICES = ("auto", "cpu", "cuda")
-HEADS = ("sigmoid",)  # sigmoid output + binary cross-entropy, as in the lecture
-OPTIMIZERS = ("sgd",)
+
+
+@dataclass(frozen=True)
+class Head:
+    """An output layer and its loss. `code` is the kernel's dispatch number."""
+
+    name: str
+    code: int
+    outputs: int  # units in the last Linear layer
+    description: str
+
+
+@dataclass(frozen=True)
+class Optimizer:
+    """An update rule. `code` is the kernel's dispatch number; `settings` name its ExperimentConfig fields (besides
+    lr), which front ends show and a stored run records only for this optimizer."""
+
+    name: str
+    code: int
+    settings: tuple[str, ...]
+    description: str
+
+
+HEADS: dict[str, Head] = {
+    h.name: h
+    for h in (
+        Head("sigmoid", 0, 1, "one sigmoid output + binary cross-entropy (the lecture's)"),
+        Head("softmax", 1, 2, "two outputs, softmax over the classes + cross-entropy; prediction = argmax"),
+    )
+}
+
+OPTIMIZERS: dict[str, Optimizer] = {
+    o.name: o
+    for o in (
+        Optimizer("sgd", 0, (), "plain SGD, p -= lr * g (the lecture's)"),
+        Optimizer("momentum", 1, ("momentum",), "SGD with momentum: buf = m * buf + g, p -= lr * buf"),
+        Optimizer("adam", 2, ("beta1", "beta2", "eps"), "Adam (torch.optim.Adam, no weight decay)"),
+    )
+}
+
+# Every optimizer setting, in the order front ends show them.
+OPTIMIZER_SETTINGS: tuple[str, ...] = tuple(dict.fromkeys(s for o in OPTIMIZERS.values() for s in o.settings))
 
 MAX_DEPTH = 64
 MAX_WIDTH = 4096
@@ -46,10 +86,14 @@ class ExperimentConfig:
     seed: int = 777
     device: str = "auto"
     log_every: int = 100
+    momentum: float = 0.9  # the momentum optimizer's m
+    beta1: float = 0.9  # Adam's betas and eps: torch.optim.Adam's defaults
+    beta2: float = 0.999
+    eps: float = 1e-8
 
     @property
     def layers(self) -> tuple[int, ...]:
-        return (get_task(self.task).n_inputs, *self.hidden, 1)
+        return (get_task(self.task).n_inputs, *self.hidden, HEADS[self.head].outputs)
 
     @property
     def n_parameters(self) -> int:
@@ -82,6 +126,8 @@ class ExperimentConfig:
             "seed": self.seed,
             "device": self.device,
             "log_every": self.log_every,
+            # only the chosen optimizer's settings: the others do not change the run
+            **{name: getattr(self, name) for name in OPTIMIZERS[self.optimizer].settings},
         }
 
 
@@ -139,8 +185,30 @@ def check_lr(value: float) -> None:
         raise ConfigError("lr", f"must be a number above 0 and at most {MAX_LR:g} (got {value:g})")
 
 
-def parse_hidden_from_layers(text: str, task: str = "xor") -> tuple[int, ...]:
-    """'2,10,10,10,1' -> (10, 10, 10): the full layer list, checked against the task's inputs and outputs."""
+def _float_in(field: str, low: float, high: float, low_open: bool = False, high_open: bool = False):
+    """A parser and a checker for a number in [low, high] (an open end where said)."""
+    words = f"{'above' if low_open else 'at least'} {low:g} and {'below' if high_open else 'at most'} {high:g}"
+
+    def check(value: float) -> None:
+        ok = math.isfinite(value) and (low < value if low_open else low <= value) and (
+            value < high if high_open else value <= high)
+        if not ok:
+            raise ConfigError(field, f"must be a number {words} (got {value:g})")
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text.strip())
+        except ValueError:
+            raise ConfigError(field, f"{_shown(text)} is not a number") from None
+        check(value)
+        return value
+
+    return parse, check, words
+
+
+def parse_hidden_from_layers(text: str, task: str = "xor", head: str = "sigmoid") -> tuple[int, ...]:
+    """'2,10,10,10,1' -> (10, 10, 10): the full layer list, checked against the task's inputs and the head's
+    outputs (1 for sigmoid, 2 for softmax)."""
     n_in = get_task(task).n_inputs
     parts = [p for p in text.replace(" ", ",").replace("-", ",").split(",") if p.strip()]
     if len(parts) < 2:
@@ -153,8 +221,10 @@ def parse_hidden_from_layers(text: str, task: str = "xor") -> tuple[int, ...]:
             raise ConfigError("layers", f"{_shown(part)} is not a whole number") from None
     if sizes[0] != n_in:
         raise ConfigError("layers", f"must start with {n_in}: the {task} task has {n_in} inputs")
-    if sizes[-1] != 1:
-        raise ConfigError("layers", "must end with 1: one output unit")
+    outputs = HEADS[head].outputs if head in HEADS else 1
+    if sizes[-1] != outputs:
+        raise ConfigError("layers", "must end with 1: one output unit" if outputs == 1 else
+                          f"must end with {outputs}: the {head} head has {outputs} outputs")
     hidden = tuple(sizes[1:-1])
     check_hidden(hidden)
     return hidden
@@ -215,14 +285,24 @@ FIELDS: dict[str, FieldSpec] = {
             lambda v: _choice("activation", str(v), tuple(ACTIVATIONS)), "activation",
         ),
         FieldSpec(
-            "head", "Head", "output layer and loss: sigmoid (+ binary cross-entropy)",
-            lambda t: _choice("head", t, HEADS), lambda v: _choice("head", str(v), HEADS), "head",
+            "head", "Head", "output layer and loss: " + "; ".join(f"{h.name}: {h.description}" for h in HEADS.values()),
+            lambda t: _choice("head", t, tuple(HEADS)), lambda v: _choice("head", str(v), tuple(HEADS)), "head",
         ),
         FieldSpec(
-            "optimizer", "Optimizer", "sgd", lambda t: _choice("optimizer", t, OPTIMIZERS),
-            lambda v: _choice("optimizer", str(v), OPTIMIZERS), "optimizer",
+            "optimizer", "Optimizer", "; ".join(f"{o.name}: {o.description}" for o in OPTIMIZERS.values()),
+            lambda t: _choice("optimizer", t, tuple(OPTIMIZERS)),
+            lambda v: _choice("optimizer", str(v), tuple(OPTIMIZERS)), "optimizer",
         ),
         FieldSpec("lr", "LR", f"above 0, at most {MAX_LR:g}", parse_lr, check_lr, "lr"),
+        *(
+            FieldSpec(name, label, f"{what}: {words} (default {default:g})", parse, check, name)
+            for name, label, what, default, (parse, check, words) in (
+                ("momentum", "Momentum", "the momentum optimizer's m", 0.9, _float_in("momentum", 0, 1, high_open=True)),
+                ("beta1", "Beta1", "Adam's beta1 (first-moment decay)", 0.9, _float_in("beta1", 0, 1, high_open=True)),
+                ("beta2", "Beta2", "Adam's beta2 (second-moment decay)", 0.999, _float_in("beta2", 0, 1, high_open=True)),
+                ("eps", "Eps", "Adam's eps (added to the denominator)", 1e-8, _float_in("eps", 0, 1, low_open=True)),
+            )
+        ),
         FieldSpec(
             "steps", "Steps", f"training steps, 1-{MAX_STEPS:,} (the lecture: 10001)",
             lambda t: _int("steps", t, 1, MAX_STEPS), lambda v: _check_range("steps", v, 1, MAX_STEPS), "steps",

@@ -7,6 +7,7 @@ Two ways a run dies:
   at or near BCE's clamp of 100, where log is clamped at -100) and the weights no longer change at all. A sigmoid
   output at exactly 0 or 1 passes back a gradient of exactly 0, so SGD can never move it again. This is what a
   learning rate of 100 or 10^6 does to these networks: the loss jumps to ~50 and stays there, finite.
+  (The softmax head has no such dead end: cross-entropy's gradient p - y is not 0 at a wrong pinned output.)
 
 The training loop looks once per chunk (one host sync per chunk, none per step). When a chunk ends in a dead
 state, it replays from the last healthy checkpoint one step at a time to find the first bad step.
@@ -26,7 +27,7 @@ REPLAY_SECONDS = 0.3  # longest search for the exact step; past it the step is k
 
 NONFINITE, SATURATED = "non-finite", "saturated"
 
-Checkpoint = tuple[int, list[Tensor], list[Tensor]]
+Checkpoint = tuple[int, list[Tensor]]  # the step, and a copy of population.tensors()
 
 
 def row_terms(outputs: Sequence[float], targets: Sequence[int]) -> list[float]:
@@ -48,36 +49,29 @@ def trouble(population, targets: Sequence[int]) -> str | None:
     ev = population.evaluate()
     if not bool(ev.finite[0]) or not math.isfinite(float(ev.loss[0])):
         return NONFINITE
-    if saturated(ev.outputs[0].tolist(), targets):
+    if ev.probabilities is None and saturated(ev.outputs[0].tolist(), targets):  # sigmoid head only: see above
         return SATURATED
     return None
 
 
 def save(population) -> Checkpoint:
-    return (
-        population.step,
-        [w.detach().clone() for w in population.weights],
-        [b.detach().clone() for b in population.biases],
-    )
+    """The step and a copy of everything training changes: weights, biases, PReLU slopes, optimizer buffers."""
+    return population.step, [t.detach().clone() for t in population.tensors()]
 
 
 def restore(population, checkpoint: Checkpoint) -> None:
     """In place (copy_), so views of the weights taken elsewhere stay valid."""
-    step, weights, biases = checkpoint
+    step, saved = checkpoint
     with torch.no_grad():
-        for live, saved in zip(population.weights, weights):
-            live.copy_(saved)
-        for live, saved in zip(population.biases, biases):
-            live.copy_(saved)
+        for live, copy in zip(population.tensors(), saved):
+            live.copy_(copy)
     population.step = step
 
 
 def unchanged(population, checkpoint: Checkpoint) -> bool:
-    """No weight or bias differs from the checkpoint's (bit for bit)."""
-    _, weights, biases = checkpoint
-    return all(torch.equal(a, b) for a, b in zip(population.weights, weights)) and all(
-        torch.equal(a, b) for a, b in zip(population.biases, biases)
-    )
+    """No parameter differs from the checkpoint's (bit for bit)."""
+    _, saved = checkpoint
+    return all(torch.equal(a, b) for a, b in zip(population.parameters(), saved))
 
 
 def first_bad_step(

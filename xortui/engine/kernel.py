@@ -15,13 +15,22 @@ autograd's and the fused loops with `forward` + `backward`.
 
 from __future__ import annotations
 
-from typing import List, Tuple
+from typing import List, Optional, Tuple
 
 import torch
 from torch import Tensor
 
+# TorchScript's optimising executor specialises each compiled loop to the shapes it has seen; in a process that
+# trains networks of many shapes (a test run, a sweep over layer lists) it fell into re-specialising on every
+# call: parity-5 after a few deep presets took 57 s instead of 0.3 s (measured). Unoptimised graphs cost 5-15 %
+# on the lecture's presets and have no such cliff.
+torch._C._set_graph_executor_optimize(False)
+
 # Activation codes: the `code` of each entry in activations.ACTIVATIONS.
-SIGMOID, TANH, RELU, LEAKY_RELU, ELU, GELU, SILU, IDENTITY = range(8)
+SIGMOID, TANH, RELU, LEAKY_RELU, ELU, GELU, SILU, IDENTITY, PRELU = range(9)
+# Head and optimizer codes: the `code` of each entry in config.HEADS and config.OPTIMIZERS.
+HEAD_SIGMOID, HEAD_SOFTMAX = 0, 1
+SGD, MOMENTUM, ADAM = 0, 1, 2
 
 @torch.jit.script
 def activate(z: Tensor, code: int, slope: float) -> Tensor:
@@ -39,6 +48,8 @@ def activate(z: Tensor, code: int, slope: float) -> Tensor:
         return torch.nn.functional.gelu(z)
     if code == 6:
         return torch.nn.functional.silu(z)
+    if code == 8:  # PReLU at a fixed slope (its learned slopes go through `prelu`): for plots
+        return torch.nn.functional.leaky_relu(z, slope)
     return z
 
 
@@ -59,14 +70,42 @@ def activate_backward(grad: Tensor, z: Tensor, a: Tensor, code: int, slope: floa
         return torch.ops.aten.gelu_backward(grad, z)
     if code == 6:
         return torch.ops.aten.silu_backward(grad, z)
+    if code == 8:
+        return torch.ops.aten.leaky_relu_backward(grad, z, slope, False)
     return grad
 
 
 @torch.jit.script
+def prelu(z: Tensor, a: Tensor) -> Tensor:
+    """PReLU with a learned slope: a is (K, 1, 1), one slope per member shared by the layer's units (nn.PReLU()'s
+    default), z is (K, rows, width). The kernel F.prelu calls."""
+    return torch.ops.aten._prelu_kernel(z, a)
+
+
+@torch.jit.script
+def prelu_backward(grad: Tensor, z: Tensor, a: Tensor) -> Tuple[Tensor, Tensor]:
+    """d(loss)/dz and d(loss)/da (K, 1, 1) from d(loss)/d prelu(z, a): the kernel autograd calls, then the sum over
+    rows and units that autograd's broadcast of the shared slope does."""
+    grad_z, grad_a = torch.ops.aten._prelu_kernel_backward(grad, z, a)
+    return grad_z, grad_a.sum((1, 2), keepdim=True)
+
+
+@torch.jit.script
+def log_softmax(z: Tensor) -> Tensor:
+    """log softmax over the last dimension, as z - max - log(sum(exp(z - max))): torch.log_softmax's own kernel
+    hands even a (1, 4, 2) tensor to the thread pool, which on a busy machine costs milliseconds a step."""
+    shifted = z - z.amax(-1, keepdim=True)
+    return shifted - shifted.exp().sum(-1, keepdim=True).log()
+
+
+@torch.jit.script
 def forward(
-    weights: List[Tensor], biases: List[Tensor], x: Tensor, code: int, slope: float
+    weights: List[Tensor], biases: List[Tensor], x: Tensor, code: int, slope: float, head: int = 0,
+    slopes: Optional[List[Tensor]] = None,
 ) -> Tuple[List[Tensor], List[Tensor]]:
-    """Pre-activations zs[l] and activations hs[l + 1] of every layer; hs[0] is the input, hs[-1] the output."""
+    """Pre-activations zs[l] and activations hs[l + 1] of every layer; hs[0] is the input, hs[-1] the output:
+    the sigmoid head's probabilities (K, rows, 1), or the softmax head's log-probabilities (K, rows, 2).
+    With PReLU (code PRELU), `slopes` holds each hidden layer's (K, 1, 1) slope."""
     batched = x.shape[0] > 1
     zs: List[Tensor] = []
     hs: List[Tensor] = [x]
@@ -77,26 +116,39 @@ def forward(
             z = torch.baddbmm(biases[i].unsqueeze(1), h, weights[i].transpose(1, 2))
         else:  # exactly nn.Linear's arithmetic
             z = torch.addmm(biases[i][0], h[0], weights[i][0].t()).unsqueeze(0)
-        h = torch.sigmoid(z) if i == last else activate(z, code, slope)
+        if i == last:
+            h = torch.sigmoid(z) if head == 0 else log_softmax(z)
+        elif code == 8 and slopes is not None:
+            h = prelu(z, slopes[i])
+        else:
+            h = activate(z, code, slope)
         zs.append(z)
         hs.append(h)
     return zs, hs
 
 
 @torch.jit.script
-def backward(
-    weights: List[Tensor], zs: List[Tensor], hs: List[Tensor], y: Tensor, code: int, slope: float
-) -> Tuple[List[Tensor], List[Tensor]]:
-    """Gradients of each member's mean binary cross-entropy (sigmoid output) for every weight and bias."""
+def gradients(
+    weights: List[Tensor], zs: List[Tensor], hs: List[Tensor], y: Tensor, code: int, slope: float, head: int = 0,
+    slopes: Optional[List[Tensor]] = None,
+) -> Tuple[List[Tensor], List[Tensor], List[Tensor]]:
+    """Gradients of each member's mean loss (the head's: binary cross-entropy of the sigmoid output, or
+    cross-entropy of the softmax, y one-hot (K, rows, 2)) for every weight, bias and PReLU slope."""
     batched = y.shape[0] > 1
     p = hs[-1]
-    one = torch.ones((), dtype=p.dtype, device=p.device)
-    # BCELoss(mean): grad * (p - y) / max(p (1 - p), eps), then divided by the number of rows.
-    # Reduction 2 is "sum": "mean" would divide by every member's rows at once.
-    g = torch.ops.aten.binary_cross_entropy_backward(one, p, y, None, 2) / p.shape[1]
-    g = torch.ops.aten.sigmoid_backward(g, p)
+    if head == 0:
+        one = torch.ones((), dtype=p.dtype, device=p.device)
+        # BCELoss(mean): grad * (p - y) / max(p (1 - p), eps), then divided by the number of rows.
+        # Reduction 2 is "sum": "mean" would divide by every member's rows at once.
+        g = torch.ops.aten.binary_cross_entropy_backward(one, p, y, None, 2) / p.shape[1]
+        g = torch.ops.aten.sigmoid_backward(g, p)
+    else:
+        # cross_entropy(mean) = nll_loss(log_softmax): nll's gradient is -1/rows at each row's class; through
+        # log_softmax's backward, g - exp(log p) * sum(g), that is (p - y) / rows.
+        g = (p.exp() - y) / p.shape[1]
     grad_w: List[Tensor] = []
     grad_b: List[Tensor] = []
+    grad_s: List[Tensor] = []
     for i in range(len(weights) - 1, -1, -1):
         a = hs[i]
         if batched:
@@ -109,18 +161,37 @@ def backward(
                 g = torch.bmm(g, weights[i])
             else:
                 g = torch.mm(g[0], weights[i][0]).unsqueeze(0)
-            g = activate_backward(g, zs[i - 1], a, code, slope)
+            if code == 8 and slopes is not None:
+                g, grad_a = prelu_backward(g, zs[i - 1], slopes[i - 1])
+                grad_s.append(grad_a)
+            else:
+                g = activate_backward(g, zs[i - 1], a, code, slope)
     grad_w.reverse()
     grad_b.reverse()
+    grad_s.reverse()
+    return grad_w, grad_b, grad_s
+
+
+@torch.jit.script
+def backward(
+    weights: List[Tensor], zs: List[Tensor], hs: List[Tensor], y: Tensor, code: int, slope: float, head: int = 0,
+    slopes: Optional[List[Tensor]] = None,
+) -> Tuple[List[Tensor], List[Tensor]]:
+    """Gradients of each member's mean loss for every weight and bias (`gradients` without the slopes')."""
+    grad_w, grad_b, _ = gradients(weights, zs, hs, y, code, slope, head, slopes)
     return grad_w, grad_b
 
 
 @torch.jit.script
-def member_losses(p: Tensor, y: Tensor) -> Tensor:
-    """Each member's mean binary cross-entropy, (K, rows, 1) -> (K,): sum / rows, which is what BCELoss's mean
-    computes (so K = 1 gives the lecture's digits). A member with a non-finite output gets NaN rather than BCE's
-    error about inputs outside [0, 1]."""
+def member_losses(p: Tensor, y: Tensor, head: int = 0) -> Tensor:
+    """Each member's mean loss, (K, rows, outputs) -> (K,). The sigmoid head: binary cross-entropy, sum / rows,
+    which is what BCELoss's mean computes (so K = 1 gives the lecture's digits); a member with a non-finite output
+    gets NaN rather than BCE's error about inputs outside [0, 1]. The softmax head: p holds log-probabilities and
+    y is one-hot, and the loss is cross-entropy's mean, -sum(log p[class]) / rows."""
     finite = torch.isfinite(p).flatten(1).all(1)
+    if head == 1:
+        loss = -(p * y).sum((1, 2)) / p.shape[1]
+        return torch.where(finite, loss, torch.full_like(loss, float("nan")))
     safe = torch.where(torch.isfinite(p), p, torch.full_like(p, 0.5))
     loss = torch.nn.functional.binary_cross_entropy(safe, y, reduction="none").sum((1, 2)) / p.shape[1]
     return torch.where(finite, loss, torch.full_like(loss, float("nan")))
@@ -229,6 +300,92 @@ def _train_single(
             biases[i].add_(grad_b, alpha=-lr)
 
 
+@torch.jit.script
+def optimizer_step(
+    params: List[Tensor], grads: List[Tensor], state: List[Tensor], opt: int, lr: float, h1: float, h2: float,
+    h3: float, step: int,
+) -> None:
+    """One update of every parameter in place, as torch.optim computes it (single-tensor and foreach give the same
+    arithmetic); `step` counts the updates done before this one.
+
+    SGD: p -= lr * g. MOMENTUM (m = h1; dampening 0, no Nesterov): buf = g at the first step, else
+    buf = buf * m + g; p -= lr * buf; state holds one buf per parameter. ADAM (beta1, beta2, eps = h1, h2, h3; no
+    weight decay, no amsgrad): m.lerp_(g, 1 - beta1); v = v * beta2 + (1 - beta2) g^2; with t = step + 1,
+    p -= lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps), the bias corrections in double precision
+    as torch's Python floats are; state holds m and v per parameter."""
+    if opt == 0:
+        for i in range(len(params)):
+            params[i].add_(grads[i], alpha=-lr)
+    elif opt == 1:
+        for i in range(len(params)):
+            buf = state[i]
+            if step == 0:
+                buf.copy_(grads[i])
+            else:
+                buf.mul_(h1).add_(grads[i])
+            params[i].add_(buf, alpha=-lr)
+    else:
+        t = float(step + 1)
+        bias_correction1 = 1.0 - h1**t
+        bias_correction2 = 1.0 - h2**t
+        step_size = lr / bias_correction1
+        bias_correction2_sqrt = bias_correction2**0.5
+        for i in range(len(params)):
+            m = state[2 * i]
+            v = state[2 * i + 1]
+            g = grads[i]
+            m.lerp_(g, 1.0 - h1)
+            v.mul_(h2).addcmul_(g, g, value=1.0 - h2)
+            denom = (v.sqrt() / bias_correction2_sqrt).add_(h3)
+            params[i].addcdiv_(m, denom, value=-step_size)
+
+
+@torch.jit.script
+def head_outputs(h: Tensor, head: int) -> Tensor:
+    """What a log step records from the head's output: the sigmoid's probability (K, rows), or both class
+    probabilities (K, rows, 2) of the softmax."""
+    if head == 0:
+        return h[:, :, 0]
+    return h.exp()
+
+
+@torch.jit.script
+def _train_general(
+    weights: List[Tensor],
+    biases: List[Tensor],
+    slopes: List[Tensor],
+    state: List[Tensor],
+    x: Tensor,
+    y: Tensor,
+    code: int,
+    slope: float,
+    head: int,
+    opt: int,
+    lr: float,
+    h1: float,
+    h2: float,
+    h3: float,
+    n: int,
+    first_step: int,
+    log_every: int,
+    loss_log: Tensor,
+    output_log: Tensor,
+) -> None:
+    """`forward` + `gradients` + `optimizer_step`, for what the two fused SGD loops do not cover: the softmax head,
+    PReLU's learned slopes, momentum and Adam. Parameters in the order weights, biases, slopes."""
+    params = weights + biases + slopes
+    logged = 0
+    for t in range(n):
+        zs, hs = forward(weights, biases, x, code, slope, head, slopes)
+        h = hs[-1]
+        if log_every > 0 and (first_step + t) % log_every == 0:  # before the update, as for SGD
+            loss_log[logged] = member_losses(h, y, head)
+            output_log[logged] = head_outputs(h, head)
+            logged += 1
+        grad_w, grad_b, grad_s = gradients(weights, zs, hs, y, code, slope, head, slopes)
+        optimizer_step(params, grad_w + grad_b + grad_s, state, opt, lr, h1, h2, h3, first_step + t)
+
+
 def log_steps(first_step: int, n: int, log_every: int) -> range:
     """The log steps among first_step .. first_step + n - 1."""
     start = -(-first_step // log_every) * log_every
@@ -240,9 +397,14 @@ StepLog = Tuple[range, Tensor, Tensor]  # log steps, losses (m, K), outputs (m, 
 
 def train_steps(
     weights: List[Tensor], biases: List[Tensor], x: Tensor, y: Tensor, code: int, slope: float, lr: float, n: int,
-    first_step: int = 0, log_every: int = 0,
+    first_step: int = 0, log_every: int = 0, head: int = HEAD_SIGMOID, opt: int = SGD,
+    hyper: Tuple[float, float, float] = (0.0, 0.0, 0.0), slopes: Optional[List[Tensor]] = None,
+    state: Optional[List[Tensor]] = None,
 ) -> StepLog:
-    """n steps of plain SGD, updating weights and biases in place, with no host synchronisation.
+    """n steps of training, updating weights and biases (and PReLU slopes, and the optimizer's state) in place,
+    with no host synchronisation. Plain SGD with the sigmoid head runs the fused loops; anything else (the softmax
+    head, learned PReLU slopes, momentum or Adam with `hyper` = its settings and `state` = its buffers)
+    runs `_train_general`. Outputs are (m, K, rows), or (m, K, rows, 2) with the softmax head.
 
     With `log_every`, the steps first_step .. first_step + n - 1 that are multiples of it record each member's
     loss and outputs from that step's forward pass (before its update, as the lecture prints them): returned as
@@ -255,8 +417,14 @@ def train_steps(
     k, rows = x.shape[0], x.shape[1]
     with torch.inference_mode():
         loss_log = torch.empty((len(steps), k), dtype=x.dtype, device=x.device)
-        output_log = torch.empty((len(steps), k, rows), dtype=x.dtype, device=x.device)
-        if k == 1:
+        shape = (len(steps), k, rows) if head == HEAD_SIGMOID else (len(steps), k, rows, y.shape[2])
+        output_log = torch.empty(shape, dtype=x.dtype, device=x.device)
+        if head != HEAD_SIGMOID or opt != SGD or slopes:
+            _train_general(
+                weights, biases, list(slopes or []), list(state or []), x, y, code, slope, head, opt, lr, *hyper, n,
+                first_step, log_every, loss_log, output_log,
+            )
+        elif k == 1:
             # Views made outside the loop share storage, so the in-place updates reach `weights` and `biases`.
             w2 = [w[0] for w in weights]
             _train_single(

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 import torch
 from torch import Tensor
 
-from xortui.engine import kernel
 
 if TYPE_CHECKING:
     from xortui.engine.population import Population
@@ -51,8 +50,8 @@ def inspect(population: "Population") -> Inside:
     """Dead units and gradient norms of every member, from one forward and one backward pass of the kernel
     (the same arithmetic as training; nothing is updated)."""
     p = population
-    zs, hs = kernel.forward(p.weights, p.biases, p.x, p.activation_code, p.slope)
-    grad_w, _ = kernel.backward(p.weights, zs, hs, p.y, p.activation_code, p.slope)
+    zs, hs = p.forward()
+    grad_w, _, _ = p.gradients(zs, hs)
     norms = torch.stack([g.flatten(1).norm(dim=1) for g in grad_w], 1)
     return Inside(
         widths=tuple(int(w.shape[1]) for w in p.weights[:-1]),

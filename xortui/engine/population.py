@@ -9,8 +9,8 @@ import torch
 from torch import Tensor
 
 from xortui.engine import kernel
-from xortui.engine.activations import get_activation
-from xortui.engine.config import ExperimentConfig
+from xortui.engine.activations import PRELU_INIT, get_activation
+from xortui.engine.config import HEADS, OPTIMIZERS, ExperimentConfig
 from xortui.engine.tasks import get_task
 
 DEFAULT_LEAKY_SLOPE = 0.01
@@ -30,8 +30,16 @@ class Evaluation:
     """Every member's state at one step, on the host."""
 
     loss: Tensor  # (K,)
-    outputs: Tensor  # (K, rows): the network's output for each truth-table row
+    outputs: Tensor  # (K, rows): the network's output for each truth-table row (softmax: class 1's probability)
     finite: Tensor  # (K,) bool: outputs and weights are all finite
+    probabilities: Tensor | None = None  # (K, rows, 2): the softmax head's class probabilities (p0, p1)
+
+    @property
+    def predictions(self) -> Tensor:
+        """(K, rows) bool: class 1 predicted. Sigmoid: output > 0.5; softmax: argmax (p1 > p0; a tie is class 0)."""
+        if self.probabilities is not None:
+            return self.probabilities[..., 1] > self.probabilities[..., 0]
+        return self.outputs > 0.5
 
 
 class Population:
@@ -42,6 +50,11 @@ class Population:
         task = get_task(config.task)
         self.activation_code = get_activation(config.activation).code
         self.slope = DEFAULT_LEAKY_SLOPE
+        self.head = HEADS[config.head].code
+        optimizer = OPTIMIZERS[config.optimizer]
+        self.optimizer = optimizer.code
+        self.hyper = tuple(float(getattr(config, name)) for name in optimizer.settings) + (0.0,) * (
+            3 - len(optimizer.settings))
         members = [initial_parameters(config.layers, seed) for seed in self.seeds]
         n_layers = len(config.layers) - 1
         self.weights = [torch.stack([m[i][0] for m in members]).to(device) for i in range(n_layers)]
@@ -49,27 +62,61 @@ class Population:
         k = len(self.seeds)
         inputs = torch.tensor(task.inputs, dtype=torch.float32)
         targets = torch.tensor(task.targets, dtype=torch.float32).unsqueeze(1)
+        if self.head == kernel.HEAD_SOFTMAX:  # one-hot over the two classes
+            targets = torch.cat([1 - targets, targets], 1)
         self.x = inputs.expand(k, -1, -1).contiguous().to(device)
         self.y = targets.expand(k, -1, -1).contiguous().to(device)
+        # PReLU: one learned slope per hidden layer and member, shared by the layer's units, from nn.PReLU()'s 0.25
+        # (nn.PReLU draws nothing from the RNG, so the Linear layers' weights are as without it).
+        self.slopes = [
+            torch.full((k, 1, 1), PRELU_INIT, dtype=torch.float32, device=device)
+            for _ in (config.hidden if self.activation_code == kernel.PRELU else ())
+        ]
+        buffers = {kernel.SGD: 0, kernel.MOMENTUM: 1, kernel.ADAM: 2}[self.optimizer]
+        self.state = [torch.zeros_like(p) for p in self.parameters() for _ in range(buffers)]
         self.step = 0
+
+    def parameters(self) -> list[Tensor]:
+        """Every trained tensor, in the kernel's order: weights, biases, PReLU slopes."""
+        return [*self.weights, *self.biases, *self.slopes]
+
+    def tensors(self) -> list[Tensor]:
+        """Everything training changes (parameters and the optimizer's buffers): what a checkpoint saves."""
+        return [*self.parameters(), *self.state]
 
     def train(self, n: int, log_every: int = 0) -> "kernel.StepLog":
         """n more steps; with `log_every`, the log steps among them with each member's loss and outputs (see
         kernel.train_steps), still on the device."""
         log = kernel.train_steps(
             self.weights, self.biases, self.x, self.y, self.activation_code, self.slope, self.config.lr, n,
-            self.step, log_every,
+            self.step, log_every, self.head, self.optimizer, self.hyper, self.slopes, self.state,
         )
         self.step += n
         return log
 
+    def forward(self) -> tuple[list[Tensor], list[Tensor]]:
+        """kernel.forward on the current parameters: (pre-activations, activations)."""
+        return kernel.forward(self.weights, self.biases, self.x, self.activation_code, self.slope, self.head,
+                              self.slopes)
+
+    def gradients(self, zs: list[Tensor], hs: list[Tensor]) -> tuple[list[Tensor], list[Tensor], list[Tensor]]:
+        """kernel.gradients of each member's loss: (weights', biases', slopes')."""
+        return kernel.gradients(self.weights, zs, hs, self.y, self.activation_code, self.slope, self.head,
+                                self.slopes)
+
     @torch.no_grad()
     def evaluate(self) -> Evaluation:
-        _, hs = kernel.forward(self.weights, self.biases, self.x, self.activation_code, self.slope)
+        _, hs = self.forward()
         p = hs[-1]
         finite = torch.isfinite(p).flatten(1).all(1)
         for w, b in zip(self.weights, self.biases):
             finite &= torch.isfinite(w).flatten(1).all(1) & torch.isfinite(b).all(1)
-        loss = kernel.member_losses(p, self.y)
+        for a in self.slopes:
+            finite &= torch.isfinite(a).flatten(1).all(1)
+        loss = kernel.member_losses(p, self.y, self.head)
         loss = torch.where(finite, loss, torch.full_like(loss, float("nan")))  # non-finite weights count too
+        if self.head == kernel.HEAD_SOFTMAX:
+            probabilities = p.exp()
+            return Evaluation(loss=loss.cpu(), outputs=probabilities[..., 1].cpu(), finite=finite.cpu(),
+                              probabilities=probabilities.cpu())
         return Evaluation(loss=loss.cpu(), outputs=p[..., 0].cpu(), finite=finite.cpu())

@@ -34,7 +34,6 @@ from typing import Any, Iterator, Mapping, Sequence
 
 import torch
 
-from xortui.engine import kernel
 from xortui.engine.activations import get_activation
 from xortui.engine.config import ConfigError, ExperimentConfig, MAX_SEED, format_layers
 from xortui.engine.devices import resolve_device
@@ -390,7 +389,7 @@ def _run_config(index: int, config: ExperimentConfig, seeds: tuple[int, ...]) ->
 
     def look() -> tuple[torch.Tensor, Any]:
         ev = population.evaluate()
-        right = ((ev.outputs > 0.5) == targets).all(1)
+        right = (ev.predictions == targets).all(1)
         solved = ev.finite & right & (ev.loss < SOLVED_LOSS)
         first_solved[:] = torch.where(solved & (first_solved == never), population.step, first_solved)
         return solved, ev
@@ -411,8 +410,7 @@ def _run_config(index: int, config: ExperimentConfig, seeds: tuple[int, ...]) ->
     dead = None
     if get_activation(config.activation).can_die and len(config.hidden) > 0:
         with torch.no_grad():
-            _, hs = kernel.forward(population.weights, population.biases, population.x,
-                                   population.activation_code, population.slope)
+            _, hs = population.forward()
         hidden = torch.cat([h for h in hs[1:-1]], dim=2)  # (K, rows, all hidden units)
         dead = float((hidden <= DEAD_OUTPUT).all(1).float().mean())
     solve_step = [int(s) if ok else None for s, ok in zip(first_solved.tolist(), solved.tolist())]
