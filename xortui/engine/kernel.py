@@ -26,12 +26,6 @@ from torch import Tensor
 # on the lecture's presets and have no such cliff.
 torch._C._set_graph_executor_optimize(False)
 
-# TorchScript's optimising executor specialises each compiled loop to the shapes it has seen; in a process that
-# trains networks of many shapes (a test run, a sweep over layer lists) it fell into re-specialising on every
-# call: parity-5 after a few deep presets took 57 s instead of 0.3 s (measured). Unoptimised graphs cost 5-15 %
-# on the lecture's presets and have no such cliff.
-torch._C._set_graph_executor_optimize(False)
-
 # Activation codes: the `code` of each entry in activations.ACTIVATIONS.
 SIGMOID, TANH, RELU, LEAKY_RELU, ELU, GELU, SILU, IDENTITY, PRELU = range(9)
 # Head and optimizer codes: the `code` of each entry in config.HEADS and config.OPTIMIZERS.
