@@ -14,12 +14,15 @@ This module must stay cheap to import (the dashboard shows its first frame befor
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 import math
 import os
 import platform
 import shlex
 import sqlite3
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -258,6 +261,32 @@ def reproduce_command(config: dict[str, Any], options: Iterable[str] | None = No
     return " ".join(words)
 
 
+@contextlib.contextmanager
+def _setup_lock(path: Path):
+    """One process at a time sets a store file up (the switch to WAL, migrations): two processes opening a new
+    store at once could each hold SQLite's shared lock while waiting for the exclusive one, until one gave up
+    after BUSY_TIMEOUT_S (seen in a test). The lock is on a file in the temporary folder named after the store's
+    path, never on the database itself (closing any handle on it would drop SQLite's POSIX locks) nor beside it
+    (the store's folder is left as it was)."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: SQLite's own busy handling only
+        yield
+        return
+    key = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:16]
+    try:
+        handle = open(Path(tempfile.gettempdir()) / f"xortui-store-{key}.lock", "a")
+    except OSError:  # no usable temporary folder: SQLite's own busy handling only
+        yield
+        return
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 # ---------------------------------------------------------------------------------------------- the store
 
 
@@ -328,8 +357,14 @@ class RunStore:
                     self.path.parent.mkdir(parents=True, exist_ok=True)
                 except OSError as exc:
                     raise self._error(f"cannot create its folder: {exc.strerror or exc}") from None
-            self._db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S,
-                                       isolation_level=None, check_same_thread=False)
+            with _setup_lock(self.path):
+                self._db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S,
+                                           isolation_level=None, check_same_thread=False)
+                self._set_up()
+            return
+        self._set_up()
+
+    def _set_up(self) -> None:
         db = self._db
         # Read before writing anything: a file that is not a database, or that belongs to something else, fails
         # here and is left exactly as it was.
