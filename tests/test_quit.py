@@ -92,7 +92,7 @@ def test_dashboard_ctrl_q_mid_run_ends_the_process_and_the_store_says_stopped(tm
     term = Terminal([sys.executable, "-m", "xortui"], env={"XORTUI_STORE": str(store)})
     try:
         term.read_until(b"idle", seconds=90)  # torch is loaded
-        os.write(term.master, b"\t" * 7)  # from the preset picker to the Steps field
+        os.write(term.master, b"\t" * 9)  # from the preset picker to the Steps field (past Head and Optimizer)
         term.read(0.3)
         os.write(term.master, b"\x15")  # ctrl+u clears it
         term.read(0.3)

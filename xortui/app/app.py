@@ -116,12 +116,13 @@ class XorTuiApp(App):
 
     def on_select_changed(self, event) -> None:
         # a new task shows its truth table at once (unless a run is showing its own)
-        if event.select.id in ("task", "preset") and self.state != "running":
+        if event.select.id in ("task", "preset", "head") and self.state != "running":
             from xortui.engine.tasks import TASKS
 
-            name = self.query_one(ExperimentPanel).task_name()
+            panel = self.query_one(ExperimentPanel)
+            name = panel.task_name()
             if name in TASKS:
-                self.query_one(TruthTable).show_task(TASKS[name])
+                self.query_one(TruthTable).show_task(TASKS[name], panel.head_name())
         if event.select.id == "device":
             self.check_device()
 
@@ -182,7 +183,7 @@ class XorTuiApp(App):
         self.state = "running"
         self.query_one(LossPlot).clear()
         self.query_one(InsideView).clear()
-        self.query_one(TruthTable).show_task(get_task(config.task))
+        self.query_one(TruthTable).show_task(get_task(config.task), config.head)
         self.query_one(StatusLine).show("running", note="" if self.engine_ready else "loading torch…")
         self.train(self.run_id, config, self._stop)
 
@@ -196,7 +197,8 @@ class XorTuiApp(App):
         self.state = "idle"
         self.query_one(LossPlot).clear()
         self.query_one(InsideView).clear()
-        self.query_one(TruthTable).show_task(get_task(self.query_one(ExperimentPanel).task_name()))
+        panel = self.query_one(ExperimentPanel)
+        self.query_one(TruthTable).show_task(get_task(panel.task_name()), panel.head_name())
         self.query_one(StatusLine).show("idle")
 
     async def action_quit(self) -> None:

@@ -15,6 +15,9 @@ from xortui.engine.activations import ACTIVATIONS
 from xortui.engine.config import (
     DEVICES,
     FIELDS,
+    HEADS,
+    OPTIMIZER_SETTINGS,
+    OPTIMIZERS,
     ConfigError,
     ExperimentConfig,
     format_layers,
@@ -23,9 +26,13 @@ from xortui.engine.config import (
 from xortui.engine.presets import PRESETS
 from xortui.engine.tasks import TASKS
 
-TEXT_FIELDS = ("layers", "depth", "width", "lr", "steps", "seed", "log_every")
-CHOICE_FIELDS = {"task": tuple(TASKS), "activation": tuple(ACTIVATIONS), "device": DEVICES}
-ORDER = ("task", "layers", "depth", "width", "activation", "lr", "steps", "seed", "device", "log_every")
+TEXT_FIELDS = ("layers", "depth", "width", "lr", *OPTIMIZER_SETTINGS, "steps", "seed", "log_every")
+CHOICE_FIELDS = {
+    "task": tuple(TASKS), "activation": tuple(ACTIVATIONS), "head": tuple(HEADS), "optimizer": tuple(OPTIMIZERS),
+    "device": DEVICES,
+}
+ORDER = ("task", "layers", "depth", "width", "activation", "head", "optimizer", "lr", *OPTIMIZER_SETTINGS, "steps",
+         "seed", "device", "log_every")
 
 
 class ExperimentPanel(VerticalScroll, can_focus=False):
@@ -59,6 +66,15 @@ class ExperimentPanel(VerticalScroll, can_focus=False):
                     yield Input(compact=True, id=name, tooltip=spec.help, select_on_focus=True)
             yield Static("", id=f"{name}-error", classes="error")
 
+    def _show_settings(self) -> None:
+        """Only the chosen optimizer's settings are shown (momentum for momentum; beta1, beta2, eps for adam)."""
+        chosen = OPTIMIZERS.get(self.optimizer_name())
+        for name in OPTIMIZER_SETTINGS:
+            shown = chosen is not None and name in chosen.settings
+            self.query_one(f"#{name}").parent.display = shown
+            if not shown:
+                self.query_one(f"#{name}-error").display = False
+
     def on_mount(self) -> None:
         self.load(PRESETS[self.initial_preset].config)
 
@@ -74,11 +90,13 @@ class ExperimentPanel(VerticalScroll, can_focus=False):
             "steps": str(config.steps),
             "seed": str(config.seed),
             "log_every": str(config.log_every),
+            **{name: f"{getattr(config, name):g}" for name in OPTIMIZER_SETTINGS},
         }
         for name, value in values.items():
             self.query_one(f"#{name}", Input).value = value
         for name in CHOICE_FIELDS:
             self.query_one(f"#{name}", Select).value = getattr(config, name)
+        self._show_settings()
 
     def on_select_changed(self, event: Select.Changed) -> None:
         if event.select.id == "preset" and event.value in PRESETS:
@@ -93,6 +111,16 @@ class ExperimentPanel(VerticalScroll, can_focus=False):
             if n_in is not None and len(parts) >= 2 and parts[0] != n_in:
                 layers.value = ",".join([n_in, *parts[1:]])
             self._check("layers")
+        elif event.select.id == "head":
+            # the layer list ends with the head's outputs (1 for sigmoid, 2 for softmax): follow the head
+            layers = self.query_one("#layers", Input)
+            parts = [p for p in layers.value.replace(" ", ",").replace("-", ",").split(",") if p.strip()]
+            head = HEADS.get(str(event.value))
+            if head is not None and len(parts) >= 2 and parts[-1] != str(head.outputs):
+                layers.value = ",".join([*parts[:-1], str(head.outputs)])
+            self._check("layers")
+        elif event.select.id == "optimizer":
+            self._show_settings()
 
     # ------------------------------------------------------------------------------------------ checking
 
@@ -112,9 +140,10 @@ class ExperimentPanel(VerticalScroll, can_focus=False):
         elif name in ("depth", "width") and self._check("depth") and self._check("width"):
             hidden = (self._parse("width"),) * self._parse("depth")
             layers = self.query_one("#layers", Input)
-            current = _try(lambda: parse_hidden_from_layers(layers.value, self.task_name()))
+            current = _try(lambda: parse_hidden_from_layers(layers.value, self.task_name(), self.head_name()))
             if current != hidden:
-                layers.value = format_layers(ExperimentConfig(task=self.task_name(), hidden=hidden))
+                layers.value = format_layers(ExperimentConfig(task=self.task_name(), hidden=hidden,
+                                                              head=self.head_name()))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
@@ -123,10 +152,16 @@ class ExperimentPanel(VerticalScroll, can_focus=False):
     def task_name(self) -> str:
         return str(self.query_one("#task", Select).value)
 
+    def head_name(self) -> str:
+        return str(self.query_one("#head", Select).value)
+
+    def optimizer_name(self) -> str:
+        return str(self.query_one("#optimizer", Select).value)
+
     def _parse(self, name: str):
         text = self.query_one(f"#{name}", Input).value
         if name == "layers":
-            return parse_hidden_from_layers(text, self.task_name())
+            return parse_hidden_from_layers(text, self.task_name(), self.head_name())
         return FIELDS[name].parse(text)
 
     def _check(self, name: str) -> bool:
@@ -153,7 +188,9 @@ class ExperimentPanel(VerticalScroll, can_focus=False):
     def read_config(self) -> ExperimentConfig | None:
         """The configuration in the fields, or None after showing every bad field's message and focusing the
         first."""
-        bad = [name for name in TEXT_FIELDS if not self._check(name)]
+        settings = OPTIMIZERS[self.optimizer_name()].settings  # the others are hidden and not used
+        used = [name for name in TEXT_FIELDS if name not in OPTIMIZER_SETTINGS or name in settings]
+        bad = [name for name in used if not self._check(name)]
         if bad:
             self.query_one(f"#{bad[0]}").focus()
             return None
@@ -161,11 +198,14 @@ class ExperimentPanel(VerticalScroll, can_focus=False):
             task=self.task_name(),
             hidden=self._parse("layers"),
             activation=str(self.query_one("#activation", Select).value),
+            head=self.head_name(),
+            optimizer=self.optimizer_name(),
             lr=self._parse("lr"),
             steps=self._parse("steps"),
             seed=self._parse("seed"),
             device=str(self.query_one("#device", Select).value),
             log_every=self._parse("log_every"),
+            **{name: self._parse(name) for name in settings},
         )
         try:
             return config.validate()

@@ -109,29 +109,47 @@ class LossPlot(PlotextPlot):
 
 
 class TruthTable(DataTable):
-    """Each row of the task with the network's output, its predicted class and a right/wrong mark."""
+    """Each row of the task with the network's output, its predicted class and a right/wrong mark. With the softmax
+    head, both class probabilities (p0, p1) in place of the one output."""
 
     def __init__(self, **kwargs) -> None:
         super().__init__(cursor_type="none", zebra_stripes=False, **kwargs)
+        self.shown_task: Task | None = None
+        self.softmax = False
 
-    def show_task(self, task: Task) -> None:
+    def show_task(self, task: Task, head: str = "sigmoid") -> None:
+        self.shown_task = task
+        self.softmax = head == "softmax"
         self.clear(columns=True)
         for i in range(task.n_inputs):
             self.add_column(f"x{i + 1}", key=f"x{i + 1}")
         wide = task.n_inputs >= 5  # short headers, so 5- and 6-bit rows fit an 80-column terminal
         self.add_column("y" if wide else "target", key="target")
-        self.add_column("output", key="output", width=8 if wide else 9)
+        if self.softmax:
+            self.add_column("p0", key="p0", width=6 if wide else 8)
+            self.add_column("p1", key="p1", width=6 if wide else 8)
+        else:
+            self.add_column("output", key="output", width=8 if wide else 9)
         self.add_column("ŷ" if wide else "pred", key="pred")
         self.add_column("", key="mark", width=1 if wide else 3)
+        blanks = ("-", "-") if self.softmax else ("-",)
         for i, (row, target) in enumerate(zip(task.inputs, task.targets)):
-            self.add_row(*map(str, row), str(target), "-", "-", "", key=str(i))
+            self.add_row(*map(str, row), str(target), *blanks, "-", "", key=str(i))
         self.border_subtitle = "accuracy -"
 
     def show(self, snapshot: "Snapshot") -> None:
+        softmax = bool(snapshot.probabilities)
+        if softmax != self.softmax and self.shown_task is not None:  # the run's head differs from the table's columns
+            self.show_task(self.shown_task, "softmax" if softmax else "sigmoid")
+        digits = 4 if self.shown_task is not None and self.shown_task.n_inputs >= 5 else 6
         for i, (output, prediction, right) in enumerate(
             zip(snapshot.outputs, snapshot.predictions, snapshot.correct)
         ):
-            self.update_cell(str(i), "output", f"{output:.6f}" if math.isfinite(output) else "nan")
+            if softmax:
+                for key, p in zip(("p0", "p1"), snapshot.probabilities[i]):
+                    self.update_cell(str(i), key, f"{p:.{digits}f}" if math.isfinite(p) else "nan")
+            else:
+                self.update_cell(str(i), "output", f"{output:.6f}" if math.isfinite(output) else "nan")
             self.update_cell(str(i), "pred", str(prediction))
             mark = Text("✓", style="bold green") if right else Text("✗", style="bold red")
             self.update_cell(str(i), "mark", mark)
