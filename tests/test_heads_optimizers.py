@@ -182,7 +182,10 @@ def test_divergence_replay_restores_optimizer_state():
 
 def test_softmax_head_solves_xor():
     """The lecture's 2-2-1 sigmoid network, seed 777, lr 1, with the softmax head instead: solved."""
+    from xortui.engine.presets import PRESETS
+
     config = ExperimentConfig(hidden=(2,), head="softmax", steps=10001, seed=777, device="cpu", log_every=1000)
+    assert PRESETS["xor-softmax"].config.replace(device="cpu", log_every=1000) == config
     assert config.layers == (2, 2, 2)
     last = list(train(config))[-1]
     assert last.verdict == "solved" and last.loss < 0.001
@@ -191,6 +194,16 @@ def test_softmax_head_solves_xor():
     for (p0, p1), target in zip(last.probabilities, last.targets):
         assert p0 + p1 == pytest.approx(1, abs=1e-6)
         assert (p1 if target else p0) > 0.99
+
+
+def test_momentum_and_prelu_presets():
+    from xortui.engine.presets import PRESETS
+
+    snaps = list(train(PRESETS["xor-momentum"].config.replace(device="cpu")))
+    assert next(s.step for s in snaps if s.logged and s.verdict == "solved") <= 300  # SGD: ~2,000 on ln 2
+    assert snaps[-1].verdict == "solved"
+    prelu = list(train(PRESETS["dying-relu-prelu"].config.replace(device="cpu")))[-1]
+    assert prelu.verdict == "solved" and prelu.dead == (0,)  # the ReLU twin: 2 of 4 dead, 3/4 rows
 
 
 def test_layers_end_with_the_heads_outputs():
@@ -269,3 +282,30 @@ def test_cli_optimizer_settings_are_options():
     refused = CliRunner().invoke(cli, ["run", "--beta1", "0.5", "--steps", "11"])
     assert refused.exit_code == 2
     assert "'--beta1': applies to --optimizer adam (this run's is sgd)" in refused.output
+
+
+@pytest.mark.parametrize("extra", [
+    ["--head", "softmax", "--layers", "2,3,2", "--optimizer", "adam", "--beta1", "0.8", "--eps", "1e-6"],
+    ["--activation", "prelu", "--optimizer", "momentum", "--momentum", "0.5"],
+])
+def test_reproduce_command_reruns_new_heads_and_optimizers_identically(extra):
+    """Every key a run records (the optimizer's settings among them) is a `run` option: the stored run's command
+    trains the same curve, and the runs screen reads its config back."""
+    import json
+    import shlex
+
+    from click.testing import CliRunner
+
+    from xortui.app.runs import config_from_dict
+    from xortui.cli import cli
+    from xortui.store import reproduce_command
+
+    args = ["run", "--json", "--steps", "201", "--log-every", "50", "--lr", "0.1", "--device", "cpu", "--no-store", *extra]
+    first = CliRunner().invoke(cli, args)
+    assert first.exit_code == 0, first.output
+    record = json.loads(first.stdout)
+    words = shlex.split(reproduce_command(record["config"]))
+    again = CliRunner().invoke(cli, [*words[1:], "--json", "--no-store"])
+    assert again.exit_code == 0, again.output
+    assert json.loads(again.stdout)["losses"] == record["losses"]
+    assert config_from_dict(record["config"]).as_dict() == record["config"]
