@@ -156,3 +156,18 @@ def test_dashboard_runs_are_recorded(private_store):
         assert record.state == "finished"
         assert [step for step, _ in store.curve(record.id)] == [0, 100, 200, 300, 400, 500]
         assert "--steps 501" in record.reproduce
+
+
+def test_escape_leaves_a_field_so_q_quits():
+    async def scenario():
+        app = XorTuiApp()
+        async with app.run_test(size=(80, 24)) as pilot:
+            app.query_one("#seed", Input).focus()
+            await pilot.press("escape")
+            assert app.focused is None
+            await pilot.press("q")
+            await pilot.pause()
+            assert not app.is_running
+        return app
+
+    assert run(scenario()).return_code == 0

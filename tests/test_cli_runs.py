@@ -256,3 +256,19 @@ def test_the_reproduce_command_gives_the_same_curve(tmp_path):
     assert again.exit_code == 0, again.output
     assert json.loads(again.stdout)["losses"] == record["losses"]
     assert stored_curves(db)[run_id] == [(int(s), loss) for s, loss in record["losses"].items()]
+
+
+def test_list_refuses_an_unknown_sort_column(tmp_path):
+    from xortui.cli import cli
+
+    result = CliRunner().invoke(cli, ["runs", "list", "--sort", "bogus", "--store", str(tmp_path / "runs.db")])
+    assert result.exit_code == 2
+    assert result.output.startswith("Error: Invalid value for '--sort': 'bogus' is not one of: id, started")
+
+
+def test_a_store_in_a_folder_that_does_not_exist_is_refused_not_created(tmp_path):
+    from xortui.store import StoreError, open_store
+
+    with pytest.raises(StoreError, match="its folder .* does not exist"):
+        open_store(tmp_path / "typo" / "runs.db")
+    assert not (tmp_path / "typo").exists()

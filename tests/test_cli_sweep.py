@@ -43,3 +43,15 @@ def test_bad_grid_values_name_their_option():
     result = CliRunner().invoke(cli, ["sweep", "--lr", "0.1,zero"])
     assert result.exit_code == 2
     assert result.output == "Error: Invalid value for '--lr': 'zero' is not a number\n"
+
+
+def test_a_sweep_over_the_time_limit_or_writing_nowhere_is_refused_before_it_runs(tmp_path):
+    result = CliRunner().invoke(cli, ["sweep", "--seeds", "1000", "--layers", "2,64,1", "--steps", "1000000000"])
+    assert result.exit_code == 2
+    assert result.output.startswith("Error: sweep refused: would take about ")
+    assert "over the 1.0 h limit" in result.output
+    result = CliRunner().invoke(cli, ["sweep", "--seeds", "4", "--steps", "100", "--out", str(tmp_path / "no" / "a.csv")])
+    assert result.exit_code == 2
+    assert result.output == f"Error: Invalid value for '--out': folder {tmp_path / 'no'} does not exist\n"
+    result = CliRunner().invoke(cli, ["sweep", "--activation", "sigmoid,,relu"])
+    assert result.output == "Error: Invalid value for '--activation': 'sigmoid,,relu' has an empty item\n"

@@ -39,6 +39,7 @@ def test_layer_list():
         ("layers", "2,2,2", "must end with 1: one output unit"),
         ("layers", "2,x,1", "'x' is not a whole number"),
         ("layers", "2", "needs at least inputs and output"),
+        ("layers", "2,,1", "'2,,1' has an empty item"),
         ("layers", "2,0,1", "hidden widths must be from 1 to 4,096 (got 0)"),
     ],
 )

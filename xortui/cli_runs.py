@@ -166,6 +166,11 @@ def _as_float(value: Any) -> float | None:
 def list_runs(store_path: str | None, text_filter: str | None, sort: str, asc: bool, limit: int | None,
               as_json: bool) -> None:
     """List recorded runs, newest first."""
+    from xortui.engine.config import ExperimentConfig
+
+    known = [*LIST_COLUMNS, *(k for k in ExperimentConfig().as_dict() if k not in LIST_COLUMNS)]
+    if sort not in known:
+        raise click.BadParameter(f"'{sort}' is not one of: {', '.join(known)}", param_hint="'--sort'")
     store = _reading(store_path)
     if store is None:
         records: list[RunRecord] = []

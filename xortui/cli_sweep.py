@@ -23,8 +23,12 @@ SHOWN = (
 )
 
 
-def _split(text: str) -> list[str]:
-    return [part.strip() for part in text.split(",") if part.strip()]
+def _split(text: str, field: str) -> list[str]:
+    """'a, b' -> ['a', 'b']; an empty item ('a,,b') is a typo and refused."""
+    parts = [part.strip() for part in text.split(",")]
+    if "" in parts:
+        raise ConfigError(field, f"'{text.strip()[:30]}' has an empty item")
+    return parts
 
 
 def build_plan(options: dict, seeds: str):
@@ -50,16 +54,16 @@ def plan_from_text(options: dict):
     seeds = options.get("seeds") or "100"
     grid: dict[str, list] = {}
     if options.get("task"):
-        grid["task"] = [FIELDS["task"].parse(t) for t in _split(options["task"])]
+        grid["task"] = [FIELDS["task"].parse(t) for t in _split(options["task"], "task")]
     tasks = grid.get("task", [base.task])
     if options.get("layers"):
         grid["hidden"] = [parse_hidden_from_layers(layers, tasks[0], base.head) for layers in options["layers"]]
     if options.get("activation"):
-        grid["activation"] = [FIELDS["activation"].parse(a) for a in _split(options["activation"])]
+        grid["activation"] = [FIELDS["activation"].parse(a) for a in _split(options["activation"], "activation")]
     if options.get("optimizer"):
-        grid["optimizer"] = [FIELDS["optimizer"].parse(o) for o in _split(options["optimizer"])]
+        grid["optimizer"] = [FIELDS["optimizer"].parse(o) for o in _split(options["optimizer"], "optimizer")]
     if options.get("lr"):
-        grid["lr"] = [FIELDS["lr"].parse(v) for v in _split(options["lr"])]
+        grid["lr"] = [FIELDS["lr"].parse(v) for v in _split(options["lr"], "lr")]
     try:
         n = int(seeds.strip())
     except ValueError:
@@ -81,10 +85,12 @@ def plan_from_text(options: dict):
 @click.option("--sort", type=click.Choice(SORTABLE), default="config", show_default=True, help="order of the table")
 @click.option("--out", type=click.Path(dir_okay=False), help="also write the table: .csv or .json by extension")
 @click.option("--json", "as_json", is_flag=True, help="print the table as JSON instead of text")
+@click.option("--max-hours", type=float, default=1.0, show_default=True,
+              help="refuse a sweep estimated to take longer than this")
 @store_option
 @no_store_option
-def sweep(seeds: str, sort: str, out: str | None, as_json: bool, store_path: str | None, no_store: bool,
-          **options) -> None:
+def sweep(seeds: str, sort: str, out: str | None, as_json: bool, max_hours: float, store_path: str | None,
+          no_store: bool, **options) -> None:
     """Train every configuration of a grid with many seeds at once and report how often each solves its task.
 
     Per configuration: solved fraction (every row right and loss < 0.05), median and IQR of the step it was
@@ -97,9 +103,13 @@ def sweep(seeds: str, sort: str, out: str | None, as_json: bool, store_path: str
 
     if out and Path(out).suffix.lower() not in (".csv", ".json"):
         raise click.BadParameter("must end in .csv or .json", param_hint="'--out'")
+    if out and not Path(out).resolve().parent.is_dir():  # found out now, not after the sweep has run
+        raise click.BadParameter(f"folder {Path(out).resolve().parent} does not exist", param_hint="'--out'")
+    if not 0 < max_hours:
+        raise click.BadParameter(f"must be above 0 (got {max_hours:g})", param_hint="'--max-hours'")
     plan = build_plan(options, seeds)
     try:
-        estimated = estimate(plan)
+        estimated = estimate(plan, max_seconds=max_hours * 3600)
     except SweepTooBig as error:
         raise click.UsageError(f"sweep refused: {error.message}") from None
     except ConfigError as error:

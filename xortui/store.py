@@ -352,7 +352,9 @@ class RunStore:
             if exists and not os.access(self.path, os.W_OK):
                 # SQLite would quietly open it read-only and fail at the first write, mid-run; say so now.
                 raise self._error("is read-only (check its permissions, or use another --store)")
-            if not exists:
+            if not exists and not self.path.parent.is_dir():
+                if self.path != default_store_path():  # a path the user gave: a typo must not make folders
+                    raise self._error(f"its folder {self.path.parent} does not exist")
                 try:
                     self.path.parent.mkdir(parents=True, exist_ok=True)
                 except OSError as exc:

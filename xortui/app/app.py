@@ -17,8 +17,8 @@ from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Footer
-from textual.worker import get_current_worker
+from textual.widgets import Footer, Input
+from textual.worker import WorkerCancelled, WorkerFailed, get_current_worker
 
 from xortui.app.help import HelpScreen
 from xortui.app.inside import InsideView
@@ -49,6 +49,7 @@ class XorTuiApp(App):
         Binding("f6", "use_cpu", "Use CPU"),  # shown only while CUDA was chosen and is missing
         Binding("ctrl+q", "quit", "Quit", priority=True),
         Binding("q", "quit", "Quit", show=False),
+        Binding("escape", "leave_field", "Leave field", show=False),
     ]
 
     def __init__(self, preset: str = DEFAULT_PRESET, store_path: str | None = None) -> None:
@@ -211,7 +212,14 @@ class XorTuiApp(App):
                 await asyncio.wait_for(self.workers.wait_for_complete(training), timeout=1.0)
             except asyncio.TimeoutError:
                 self.log.warning("training worker still running at quit")
+            except (WorkerCancelled, WorkerFailed):  # cancelled before it began, or failed: nothing to wait for
+                pass
         await super().action_quit()
+
+    def action_leave_field(self) -> None:
+        """Escape leaves a text field, so that single keys (q, ?) act again."""
+        if isinstance(self.focused, Input):
+            self.set_focus(None)
 
     def action_toggle_log(self) -> None:
         self.query_one(LossPlot).toggle_log_y()

@@ -16,6 +16,8 @@ from textual.worker import get_current_worker
 
 from xortui.engine.config import ConfigError
 
+MAX_SWEEP_SECONDS = 3600.0  # a longer sweep is refused here; `xortui sweep --max-hours` allows more
+
 # (column key, title, format) as the CLI's table shows them
 COLUMNS = (
     ("config", "#", "{}"), ("layers", "layers", "{}"), ("activation", "activation", "{}"),
@@ -125,7 +127,7 @@ class SweepScreen(Screen):
 
         worker = get_current_worker()
         try:
-            estimated = estimate(plan)
+            estimated = estimate(plan, max_seconds=MAX_SWEEP_SECONDS)
             self.post_message(SweepEnded(sweep_id, f"running: {estimated.describe()}"))
             last = 0.0
             rows = []

@@ -7,6 +7,7 @@ message wherever it is typed.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
@@ -210,7 +211,10 @@ def parse_hidden_from_layers(text: str, task: str = "xor", head: str = "sigmoid"
     """'2,10,10,10,1' -> (10, 10, 10): the full layer list, checked against the task's inputs and the head's
     outputs (1 for sigmoid, 2 for softmax)."""
     n_in = get_task(task).n_inputs
-    parts = [p for p in text.replace(" ", ",").replace("-", ",").split(",") if p.strip()]
+    # "2,10,1", "2, 10, 1", "2-10-1" and "2 10 1" all read the same; "2,,1" is a typo, not "2,1"
+    parts = re.split(r"\s*[,-]\s*|\s+", text.strip()) if text.strip() else []
+    if "" in parts:
+        raise ConfigError("layers", f"{_shown(text)} has an empty item")
     if len(parts) < 2:
         raise ConfigError("layers", f"needs at least inputs and output, like {n_in},2,1")
     sizes = []
