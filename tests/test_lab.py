@@ -48,6 +48,7 @@ def test_shape_notes():
     assert shape_note("sigmoid").startswith("f' peaks at 0.25 (x = 0); saturates for x < -3.6 and x > 3.6")
     assert "f' = 0 for x <= 0: dead there" in shape_note("relu")
     assert "units cannot die" in shape_note("leaky_relu")
+    assert "a constant slope (0.25, its start: training learns it) below 0: units cannot die" in shape_note("prelu")
     assert shape_note("identity") == "f' = 1 everywhere"
 
 

@@ -66,8 +66,10 @@ def shape_note(name: str, low: float = -5.0, high: float = 5.0) -> str:
         [f"x > {min(right):.2g}"] if falling_right else [])
     if ranges:
         parts.append(f"saturates for {' and '.join(ranges)} (f' under {SATURATION_FRACTION:.0%} of its peak)")
-    if not zero and left and not falling_left:
-        parts.append(f"a small constant slope ({df[0]:.2g}) below 0: units cannot die")
+    if not zero and df[0] == df[1] and 0 < abs(df[0]) < peak:  # Leaky ReLU, PReLU: a straight line below 0
+        size = "small constant" if abs(df[0]) < SATURATION_FRACTION * peak else "constant"
+        learned = ", its start: training learns it" if name == "prelu" else ""
+        parts.append(f"a {size} slope ({df[0]:.2g}{learned}) below 0: units cannot die")
     return "; ".join(parts)
 
 
