@@ -90,7 +90,7 @@ class ExperimentPanel(VerticalScroll, can_focus=False):
             "steps": str(config.steps),
             "seed": str(config.seed),
             "log_every": str(config.log_every),
-            **{name: f"{getattr(config, name):g}" for name in OPTIMIZER_SETTINGS},
+            **{name: _number(getattr(config, name)) for name in OPTIMIZER_SETTINGS},
         }
         for name, value in values.items():
             self.query_one(f"#{name}", Input).value = value
@@ -217,6 +217,12 @@ class ExperimentPanel(VerticalScroll, can_focus=False):
 
     def show_device_error(self, message: str) -> None:
         self._show_error("device", message)
+
+
+def _number(value: float) -> str:
+    """Short (0.999, 1e-08) where that reads back exactly; else every digit."""
+    short = f"{value:g}"
+    return short if float(short) == value else repr(value)
 
 
 def _try(fn):
