@@ -5,6 +5,7 @@ import sys
 
 ENGINE_MODULES = [
     "config", "tasks", "activations", "presets", "curve", "devices", "kernel", "population", "training", "metrics",
+    "divergence", "sweep", "sweep_text", "activations_math",
 ]
 
 

@@ -18,6 +18,7 @@ from xortui.engine.config import (
     ConfigError,
     ExperimentConfig,
     format_layers,
+    hidden_from_depth_width,
     parse_hidden_from_layers,
 )
 from xortui.engine.curve import Curve
@@ -77,7 +78,7 @@ def config_from_options(preset: str | None, options: dict[str, str | None]) -> E
         elif "depth" in given or "width" in given:
             depth = FIELDS["depth"].parse(given["depth"]) if "depth" in given else len(config.hidden)
             width = FIELDS["width"].parse(given["width"]) if "width" in given else (config.hidden or (2,))[0]
-            config = config.replace(hidden=(width,) * depth)
+            config = config.replace(hidden=hidden_from_depth_width(depth, width))
         return config.validate()
     except ConfigError as error:
         raise bad_option(error) from None

@@ -11,7 +11,8 @@ from pathlib import Path
 import click
 
 from xortui.cli_runs import no_store_option, store_option
-from xortui.engine.config import FIELDS, ConfigError, parse_hidden_from_layers
+from xortui.engine.config import FIELDS, ConfigError
+from xortui.engine.sweep_text import plan_from_text
 
 SORTABLE = ("config", "solved_fraction", "solve_step_median", "loss_p50", "dead_unit_rate", "lr", "layers")
 SHOWN = (
@@ -23,14 +24,6 @@ SHOWN = (
 )
 
 
-def _split(text: str, field: str) -> list[str]:
-    """'a, b' -> ['a', 'b']; an empty item ('a,,b') is a typo and refused."""
-    parts = [part.strip() for part in text.split(",")]
-    if "" in parts:
-        raise ConfigError(field, f"'{text.strip()[:30]}' has an empty item")
-    return parts
-
-
 def build_plan(options: dict, seeds: str):
     """The sweep plan from the options, with errors as click's (named option, exit code 2)."""
     from xortui.cli import bad_option
@@ -39,36 +32,6 @@ def build_plan(options: dict, seeds: str):
         return plan_from_text({**options, "seeds": seeds})
     except ConfigError as error:
         raise bad_option(error) from None
-
-
-def plan_from_text(options: dict):
-    """The sweep plan from text values (the CLI's options, the sweep screen's fields), every value parsed by the
-    same field parsers as `run`; raises ConfigError naming the bad field."""
-    from xortui.engine.config import parse_field
-    from xortui.engine.presets import DEFAULT_PRESET, PRESETS
-    from xortui.engine.sweep import plan_sweep
-
-    base = PRESETS[options.get("preset") or DEFAULT_PRESET].config
-    changes = {k: parse_field(k, options[k]) for k in ("steps", "device", "log_every", "head") if options.get(k)}
-    base = base.replace(**changes)
-    seeds = options.get("seeds") or "100"
-    grid: dict[str, list] = {}
-    if options.get("task"):
-        grid["task"] = [FIELDS["task"].parse(t) for t in _split(options["task"], "task")]
-    tasks = grid.get("task", [base.task])
-    if options.get("layers"):
-        grid["hidden"] = [parse_hidden_from_layers(layers, tasks[0], base.head) for layers in options["layers"]]
-    if options.get("activation"):
-        grid["activation"] = [FIELDS["activation"].parse(a) for a in _split(options["activation"], "activation")]
-    if options.get("optimizer"):
-        grid["optimizer"] = [FIELDS["optimizer"].parse(o) for o in _split(options["optimizer"], "optimizer")]
-    if options.get("lr"):
-        grid["lr"] = [FIELDS["lr"].parse(v) for v in _split(options["lr"], "lr")]
-    try:
-        n = int(seeds.strip())
-    except ValueError:
-        raise ConfigError("seeds", f"'{seeds.strip()[:20]}' is not a whole number") from None
-    return plan_sweep(base, grid, seeds=n)
 
 
 @click.command()

@@ -21,6 +21,7 @@ from xortui.engine.config import (
     ConfigError,
     ExperimentConfig,
     format_layers,
+    hidden_from_depth_width,
     parse_hidden_from_layers,
 )
 from xortui.engine.presets import PRESETS
@@ -138,7 +139,7 @@ class ExperimentPanel(VerticalScroll, can_focus=False):
             if hidden and width.value != str(hidden[0]):
                 width.value = str(hidden[0])
         elif name in ("depth", "width") and self._check("depth") and self._check("width"):
-            hidden = (self._parse("width"),) * self._parse("depth")
+            hidden = hidden_from_depth_width(self._parse("depth"), self._parse("width"))
             layers = self.query_one("#layers", Input)
             current = _try(lambda: parse_hidden_from_layers(layers.value, self.task_name(), self.head_name()))
             if current != hidden:

@@ -99,7 +99,7 @@ class SweepScreen(Screen):
         message.set_class(error, "-error")
 
     def action_start(self) -> None:
-        from xortui.cli_sweep import plan_from_text
+        from xortui.engine.sweep_text import plan_from_text
 
         try:
             plan = plan_from_text(self._options())
