@@ -171,3 +171,26 @@ def test_escape_leaves_a_field_so_q_quits():
         return app
 
     assert run(scenario()).return_code == 0
+
+
+def test_splash_first_then_the_dashboard_and_q_quits_during_the_splash():
+    async def scenario():
+        app = XorTuiApp(splash=True)  # as the command line starts it
+        async with app.run_test(size=(100, 30)) as pilot:
+            await wait_until(pilot, lambda: app.dashboard_built)
+            assert not app.query("#splash")
+            assert app.query_one("#steps", Input).value == "10001"
+            assert app.focused is app.query_one("#preset")
+            await app.engine_loaded.wait()
+            assert "idle" in str(app.query_one(StatusLine).render())
+
+        seen = []
+        app = XorTuiApp(splash=True)
+        async with app.run_test(size=(100, 30)) as pilot:
+            seen.append(str(app.query_one("#splash", Static).render()))
+            await pilot.press("q")
+            await pilot.pause(0.1)
+        assert "loading the dashboard" in seen[0]
+        assert app.return_code == 0
+
+    run(scenario())

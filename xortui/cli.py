@@ -104,7 +104,7 @@ def cli(ctx: click.Context, preset: str | None, store_path: str | None) -> None:
     if ctx.invoked_subcommand is None:
         from xortui.app.app import XorTuiApp
 
-        XorTuiApp(preset=preset or DEFAULT_PRESET, store_path=store_path).run()
+        XorTuiApp(preset=preset or DEFAULT_PRESET, store_path=store_path, splash=True).run()
 
 
 def _field_option(name: str, metavar: str):

@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import App, ComposeResult
@@ -20,18 +21,33 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Input
 from textual.worker import WorkerCancelled, WorkerFailed, get_current_worker
 
-from xortui.app.help import HelpScreen
-from xortui.app.inside import InsideView
+from textual.widgets import Static
+
 from xortui.app.messages import EngineReady, RunFailed, RunProgress, StoreFailed
-from xortui.app.panel import ExperimentPanel
-from xortui.app.toosmall import TooSmall
-from xortui.app.widgets import LossPlot, StatusLine, TruthTable
 from xortui.engine.config import ConfigError, ExperimentConfig
 from xortui.engine.presets import DEFAULT_PRESET
 from xortui.engine.tasks import get_task
 
+if TYPE_CHECKING:
+    from xortui.app.help import HelpScreen
+    from xortui.app.inside import InsideView
+    from xortui.app.panel import ExperimentPanel
+    from xortui.app.toosmall import TooSmall
+    from xortui.app.widgets import LossPlot, StatusLine, TruthTable
+
 UPDATE_SECONDS = 0.1  # screen updates per run: about ten a second
 DETAIL_SECONDS = 0.25  # the truth table and inside view: about four a second
+
+
+def import_dashboard() -> None:
+    """Import the dashboard's widgets (plotext and ~200 widgets' styles come with them). With the splash they are
+    imported after the first frame, so that frame needs little more than Textual itself."""
+    global HelpScreen, InsideView, ExperimentPanel, TooSmall, LossPlot, StatusLine, TruthTable
+    from xortui.app.help import HelpScreen
+    from xortui.app.inside import InsideView
+    from xortui.app.panel import ExperimentPanel
+    from xortui.app.toosmall import TooSmall
+    from xortui.app.widgets import LossPlot, StatusLine, TruthTable
 
 
 class XorTuiApp(App):
@@ -52,9 +68,13 @@ class XorTuiApp(App):
         Binding("escape", "leave_field", "Leave field", show=False),
     ]
 
-    def __init__(self, preset: str = DEFAULT_PRESET, store_path: str | None = None) -> None:
+    def __init__(self, preset: str = DEFAULT_PRESET, store_path: str | None = None, splash: bool = False) -> None:
         super().__init__()
         self.preset = preset
+        # splash: the first frame is a one-line loading screen and the dashboard is built just after it (the
+        # command line does this, so that something is on screen at once); tests build the dashboard at once.
+        self.splash = splash
+        self.dashboard_built = False
         self.store_path = store_path  # None: $XORTUI_STORE, else the user's data directory
         self.store = None  # opened with the engine, off the UI thread
         self.store_error = None
@@ -67,6 +87,13 @@ class XorTuiApp(App):
         self._stop = threading.Event()
 
     def compose(self) -> ComposeResult:
+        if self.splash:
+            yield Static("xortui\n\nloading the dashboard…", id="splash")
+        else:
+            yield from self.dashboard()
+
+    def dashboard(self) -> ComposeResult:
+        import_dashboard()
         with Horizontal(id="main"):
             yield ExperimentPanel(self.preset, id="panel")
             with Vertical(id="results"):
@@ -78,9 +105,29 @@ class XorTuiApp(App):
         yield TooSmall(id="too-small")  # in place of all the above while the terminal is below the minimum
 
     def on_mount(self) -> None:
+        if self.splash:
+            self.call_after_refresh(self.replace_splash)
+        else:
+            self.dashboard_mounted()
+
+    async def replace_splash(self) -> None:
+        # The dashboard is mounted hidden behind the splash and shown in one frame (no half-built frames).
+        self.screen.add_class("-building")
+        await self.screen.mount_compose(self.dashboard())
+        if not self.query("#panel"):
+            return  # the app is closing (q during the splash)
+        self.query_one("#splash").remove()
+        self.screen.remove_class("-building")
+        self.dashboard_mounted()
+        self.refresh_bindings()  # the footer was built while only quit was allowed
+        if self.focused is None:
+            self.screen.focus_next()  # the preset picker, as when the dashboard is composed at once
+
+    def dashboard_mounted(self) -> None:
         # The training thread needs the GIL only between chunks, but then it waits for the UI thread to give it up,
         # by default for up to 5 ms at a time; 1 ms keeps that wait small beside the chunk.
         sys.setswitchinterval(0.001)
+        self.dashboard_built = True
         self.query_one("#panel").border_title = "xortui · experiment"
         self.query_one("#loss").border_title = "loss"
         self.query_one("#inside").border_title = "inside the network"
@@ -111,7 +158,8 @@ class XorTuiApp(App):
         self.check_device()
 
     def on_resize(self, event) -> None:
-        self.query_one(TooSmall).fit(event.size)
+        if self.dashboard_built:
+            self.query_one(TooSmall).fit(event.size)
 
     # ------------------------------------------------------------------------------------------ actions
 
@@ -254,6 +302,8 @@ class XorTuiApp(App):
     DASHBOARD_ACTIONS = frozenset({"start", "stop", "reset", "toggle_log", "sweep"})
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if not self.dashboard_built:
+            return action == "quit"  # a key pressed during the splash waits for nothing but quitting
         if action == "use_cpu":
             return self.cuda_missing and self.screen is self.screen_stack[0]
         # The dashboard's keys belong to the dashboard: on another screen the same key reaches that screen.
