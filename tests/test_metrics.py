@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from xortui.engine.config import ExperimentConfig
-from xortui.engine.metrics import dead_units, inspect, plateau_grace, verdict
+from xortui.engine.kernel import dead_units
+from xortui.engine.metrics import DEAD_THRESHOLD, inspect, plateau_grace, verdict
 from xortui.engine.population import Population
 from xortui.engine.presets import PRESETS
 from xortui.engine.training import train
@@ -37,8 +38,9 @@ def test_dead_units_of_a_constructed_network():
 
 def test_dead_units_threshold():
     h = torch.tensor([[[0.0, 1e-7, 2e-6], [1e-6, -1e-7, 0.0]]])  # (K=1, rows=2, width=3)
-    assert dead_units([h]).tolist() == [[2]]
-    assert dead_units([]).shape == (0, 0)
+    assert dead_units([h], DEAD_THRESHOLD).tolist() == [[2]]
+    no_hidden = Population(ExperimentConfig(hidden=()), [1, 2, 3], torch.device("cpu"))
+    assert inspect(no_hidden).dead.shape == (3, 0)
 
 
 @pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu", "leaky_relu", "elu", "gelu", "silu", "identity"])

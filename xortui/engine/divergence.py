@@ -22,6 +22,8 @@ from typing import Callable, Sequence
 import torch
 from torch import Tensor
 
+from xortui.engine import kernel
+
 SATURATED_TERM = -math.log(1e-6)  # a row's loss term above this: its output is within 1e-6 of the wrong end
 REPLAY_SECONDS = 0.3  # longest search for the exact step; past it the step is known to a chunk
 
@@ -56,7 +58,7 @@ def trouble(population, targets: Sequence[int]) -> str | None:
 
 def save(population) -> Checkpoint:
     """The step and a copy of everything training changes: weights, biases, PReLU slopes, optimizer buffers."""
-    return population.step, [t.detach().clone() for t in population.tensors()]
+    return population.step, kernel.clone_all(population.tensors())
 
 
 def restore(population, checkpoint: Checkpoint) -> None:

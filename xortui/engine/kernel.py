@@ -341,6 +341,51 @@ def optimizer_step(
 
 
 @torch.jit.script
+def evaluate(
+    weights: List[Tensor], biases: List[Tensor], x: Tensor, y: Tensor, code: int, slope: float, head: int,
+    slopes: List[Tensor],
+) -> Tuple[Tensor, Tensor, Tensor]:
+    """Each member's loss (K,) (NaN where an output or a parameter is non-finite), the head's output (K, rows, 1)
+    (or log-probabilities (K, rows, 2)) and finite (K,) bool, in one compiled call: called from Python op by op,
+    each of its ~20 small operations would give up the GIL and wait to get it back from a busy dashboard."""
+    _, hs = forward(weights, biases, x, code, slope, head, slopes)
+    p = hs[-1]
+    finite = torch.isfinite(p).flatten(1).all(1)
+    for i in range(len(weights)):
+        finite = finite & torch.isfinite(weights[i]).flatten(1).all(1) & torch.isfinite(biases[i]).all(1)
+    for a in slopes:
+        finite = finite & torch.isfinite(a).flatten(1).all(1)
+    loss = member_losses(p, y, head)
+    loss = torch.where(finite, loss, torch.full_like(loss, float("nan")))  # non-finite weights count too
+    return loss, p, finite
+
+
+@torch.jit.script
+def dead_units(hidden: List[Tensor], threshold: float) -> Tensor:
+    """(K, layers) counts of units whose output is within `threshold` of 0 on every row, from each hidden
+    layer's activations (K, rows, width); at least one layer."""
+    return torch.stack([(h.abs() <= threshold).all(1).sum(1) for h in hidden], 1)
+
+
+@torch.jit.script
+def inside(
+    weights: List[Tensor], biases: List[Tensor], x: Tensor, y: Tensor, code: int, slope: float, head: int,
+    slopes: List[Tensor], threshold: float,
+) -> Tuple[Tensor, Tensor]:
+    """Dead units per hidden layer (K, hidden layers), units whose output is within `threshold` of 0 on every
+    row, and the L2 norm of d loss / d W of every Linear (K, layers), from one forward and one backward pass (the
+    training arithmetic; nothing is updated), in one compiled call."""
+    zs, hs = forward(weights, biases, x, code, slope, head, slopes)
+    grad_w, _, _ = gradients(weights, zs, hs, y, code, slope, head, slopes)
+    norms = [torch.linalg.vector_norm(g.flatten(1), 2.0, [1]) for g in grad_w]
+    if len(hs) > 2:
+        dead = dead_units(hs[1:-1], threshold)
+    else:  # no hidden layer
+        dead = torch.zeros((x.shape[0], 0), dtype=torch.long, device=x.device)
+    return dead, torch.stack(norms, 1)
+
+
+@torch.jit.script
 def head_outputs(h: Tensor, head: int) -> Tensor:
     """What a log step records from the head's output: the sigmoid's probability (K, rows), or both class
     probabilities (K, rows, 2) of the softmax."""
@@ -386,6 +431,48 @@ def _train_general(
         optimizer_step(params, grad_w + grad_b + grad_s, state, opt, lr, h1, h2, h3, first_step + t)
 
 
+@torch.jit.script
+def _chunk(
+    weights: List[Tensor], biases: List[Tensor], slopes: List[Tensor], state: List[Tensor], x: Tensor, y: Tensor,
+    code: int, slope: float, lr: float, h1: float, h2: float, h3: float, n: int, first_step: int, log_every: int,
+    n_logs: int, head: int, opt: int,
+) -> Tuple[Tensor, Tensor]:
+    """train_steps' work in one compiled call, the log buffers and weight views included: each operation called
+    from Python gives up the GIL and, beside a busy dashboard, waits to get it back."""
+    k, rows = x.shape[0], x.shape[1]
+    loss_log = torch.empty((n_logs, k), dtype=x.dtype, device=x.device)
+    if head == 0:
+        output_log = torch.empty((n_logs, k, rows), dtype=x.dtype, device=x.device)
+    else:
+        output_log = torch.empty((n_logs, k, rows, y.shape[2]), dtype=x.dtype, device=x.device)
+    if head != 0 or opt != 0 or len(slopes) > 0:
+        _train_general(
+            weights, biases, slopes, state, x, y, code, slope, head, opt, lr, h1, h2, h3, n, first_step, log_every,
+            loss_log, output_log,
+        )
+    elif k == 1:
+        # Views share storage, so the in-place updates reach `weights` and `biases`.
+        w2 = [w[0] for w in weights]
+        _train_single(
+            w2, [w.t() for w in w2], [b[0] for b in biases], x[0], y[0],
+            torch.ones((), dtype=x.dtype, device=x.device), code, slope, lr, n, first_step, log_every, loss_log,
+            output_log,
+        )
+    else:
+        inv_rows = torch.full((), 1.0 / rows, dtype=x.dtype, device=x.device)
+        ones_row = torch.ones((k, 1, rows), dtype=x.dtype, device=x.device)
+        _train_batched(
+            weights, biases, x, y, inv_rows, ones_row, code, slope, lr, n, first_step, log_every, loss_log, output_log
+        )
+    return loss_log, output_log
+
+
+@torch.jit.script
+def clone_all(tensors: List[Tensor]) -> List[Tensor]:
+    """Copies of every tensor, in one compiled call."""
+    return [t.detach().clone() for t in tensors]
+
+
 def log_steps(first_step: int, n: int, log_every: int) -> range:
     """The log steps among first_step .. first_step + n - 1."""
     start = -(-first_step // log_every) * log_every
@@ -414,28 +501,9 @@ def train_steps(
     Runs under inference_mode: no tensor here needs autograd, and skipping its dispatch layer saves about a
     sixth of a small network's step."""
     steps = log_steps(first_step, n, log_every) if log_every > 0 else range(0)
-    k, rows = x.shape[0], x.shape[1]
     with torch.inference_mode():
-        loss_log = torch.empty((len(steps), k), dtype=x.dtype, device=x.device)
-        shape = (len(steps), k, rows) if head == HEAD_SIGMOID else (len(steps), k, rows, y.shape[2])
-        output_log = torch.empty(shape, dtype=x.dtype, device=x.device)
-        if head != HEAD_SIGMOID or opt != SGD or slopes:
-            _train_general(
-                weights, biases, list(slopes or []), list(state or []), x, y, code, slope, head, opt, lr, *hyper, n,
-                first_step, log_every, loss_log, output_log,
-            )
-        elif k == 1:
-            # Views made outside the loop share storage, so the in-place updates reach `weights` and `biases`.
-            w2 = [w[0] for w in weights]
-            _train_single(
-                w2, [w.t() for w in w2], [b[0] for b in biases], x[0], y[0],
-                torch.ones((), dtype=x.dtype, device=x.device), code, slope, lr, n,
-                first_step, log_every, loss_log, output_log,
-            )
-        else:
-            inv_rows = torch.full((), 1.0 / rows, dtype=x.dtype, device=x.device)
-            ones_row = torch.ones((k, 1, rows), dtype=x.dtype, device=x.device)
-            _train_batched(
-                weights, biases, x, y, inv_rows, ones_row, code, slope, lr, n, first_step, log_every, loss_log, output_log
-            )
+        loss_log, output_log = _chunk(
+            weights, biases, list(slopes or []), list(state or []), x, y, code, slope, lr, *hyper, n, first_step,
+            log_every, len(steps), head, opt,
+        )
     return steps, loss_log, output_log

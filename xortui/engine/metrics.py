@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 import torch
 from torch import Tensor
 
+from xortui.engine import kernel
+
 
 if TYPE_CHECKING:
     from xortui.engine.population import Population
@@ -36,28 +38,14 @@ class Inside:
     grad_norms: Tensor  # (K, linear layers): L2 norm of d loss / d W for each Linear, input side first
 
 
-def dead_units(hidden: list[Tensor], threshold: float = DEAD_THRESHOLD) -> Tensor:
-    """(K, layers) counts of units whose output is within `threshold` of 0 on every row, from each hidden
-    layer's activations (K, rows, width)."""
-    if not hidden:
-        return torch.zeros((0, 0), dtype=torch.long)
-    counts = [(h.abs() <= threshold).all(1).sum(1) for h in hidden]
-    return torch.stack(counts, 1)
-
-
 @torch.no_grad()
 def inspect(population: "Population") -> Inside:
     """Dead units and gradient norms of every member, from one forward and one backward pass of the kernel
     (the same arithmetic as training; nothing is updated)."""
     p = population
-    zs, hs = p.forward()
-    grad_w, _, _ = p.gradients(zs, hs)
-    norms = torch.stack([g.flatten(1).norm(dim=1) for g in grad_w], 1)
-    return Inside(
-        widths=tuple(int(w.shape[1]) for w in p.weights[:-1]),
-        dead=dead_units(hs[1:-1]).cpu(),
-        grad_norms=norms.cpu(),
-    )
+    dead, norms = kernel.inside(p.weights, p.biases, p.x, p.y, p.activation_code, p.slope, p.head, p.slopes,
+                                DEAD_THRESHOLD)
+    return Inside(widths=tuple(int(w.shape[1]) for w in p.weights[:-1]), dead=dead.cpu(), grad_norms=norms.cpu())
 
 
 def near_ln2(loss: float) -> bool:

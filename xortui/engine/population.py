@@ -106,17 +106,11 @@ class Population:
 
     @torch.no_grad()
     def evaluate(self) -> Evaluation:
-        _, hs = self.forward()
-        p = hs[-1]
-        finite = torch.isfinite(p).flatten(1).all(1)
-        for w, b in zip(self.weights, self.biases):
-            finite &= torch.isfinite(w).flatten(1).all(1) & torch.isfinite(b).all(1)
-        for a in self.slopes:
-            finite &= torch.isfinite(a).flatten(1).all(1)
-        loss = kernel.member_losses(p, self.y, self.head)
-        loss = torch.where(finite, loss, torch.full_like(loss, float("nan")))  # non-finite weights count too
+        loss, p, finite = kernel.evaluate(self.weights, self.biases, self.x, self.y, self.activation_code,
+                                          self.slope, self.head, self.slopes)
+        if self.device.type != "cpu":  # (on the CPU, .cpu() would be one more call giving up the GIL)
+            loss, p, finite = loss.cpu(), p.cpu(), finite.cpu()
         if self.head == kernel.HEAD_SOFTMAX:
             probabilities = p.exp()
-            return Evaluation(loss=loss.cpu(), outputs=probabilities[..., 1].cpu(), finite=finite.cpu(),
-                              probabilities=probabilities.cpu())
-        return Evaluation(loss=loss.cpu(), outputs=p[..., 0].cpu(), finite=finite.cpu())
+            return Evaluation(loss=loss, outputs=probabilities[..., 1], finite=finite, probabilities=probabilities)
+        return Evaluation(loss=loss, outputs=p[..., 0], finite=finite)
