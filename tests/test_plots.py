@@ -75,3 +75,11 @@ def test_plot_survives_a_plotext_failure(monkeypatch):
             assert app.is_running
 
     asyncio.run(scenario())
+
+
+def test_plot_redraws_less_often_when_its_renders_cost_more():
+    plot = LossPlot()
+    assert plot.redraw_seconds() == 0.25  # nothing rendered yet
+    for render_seconds, expected in [(0.008, 0.25), (0.02, 0.4), (0.048, 0.96), (0.2, 1.0)]:
+        plot._render_seconds = render_seconds
+        assert plot.redraw_seconds() == pytest.approx(expected)

@@ -20,7 +20,9 @@ if TYPE_CHECKING:
 LN2 = math.log(2)
 LOG_FLOOR = 1e-12  # plotext cannot take log(0)
 PLOT_LIMIT = 1e30  # plotext overflows on values near the float maximum
-REDRAW_SECONDS = 0.25  # the loss plot redraws at most four times a second while a run streams in
+REDRAW_SECONDS = 0.25  # the loss plot redraws at most four times a second while a run streams in ...
+PLOT_SHARE = 0.1  # ... and less often when its renders would take more than about a tenth of a core ...
+SLOWEST_REDRAW_SECONDS = 1.0  # ... but at least once a second
 
 
 class LossPlot(PlotextPlot):
@@ -37,6 +39,7 @@ class LossPlot(PlotextPlot):
         self.log_y = False
         self.hidden_steps = 0  # losses left out of the plot: non-finite, or beyond PLOT_LIMIT
         self._drawn_at = 0.0  # time.monotonic() of the last replot
+        self._render_seconds = 0.0  # how long the last render took (plotext's build and its text)
         self._redraw_due = False  # a replot is scheduled
 
     def clear(self) -> None:
@@ -53,12 +56,18 @@ class LossPlot(PlotextPlot):
                 self.curve.add(step, loss)
             else:
                 self.hidden_steps += 1
-        wait = REDRAW_SECONDS - (time.monotonic() - self._drawn_at)
+        wait = self.redraw_seconds() - (time.monotonic() - self._drawn_at)
         if now or wait <= 0:
             self.replot()
         elif not self._redraw_due:
             self._redraw_due = True
             self.set_timer(wait, self.replot)
+
+    def redraw_seconds(self) -> float:
+        """The time between redraws while a run streams in: plotext's cost grows with the plot's area (about 8 ms
+        at 80x24, 17 ms at 120x40, 48 ms at 200x60 on a 2-core machine, and Textual's own drawing of the result
+        about doubles it), and the UI thread's time is taken from training's (they share the GIL)."""
+        return min(SLOWEST_REDRAW_SECONDS, max(REDRAW_SECONDS, 2 * self._render_seconds / PLOT_SHARE))
 
     def toggle_log_y(self) -> None:
         self.log_y = not self.log_y
@@ -80,8 +89,11 @@ class LossPlot(PlotextPlot):
             why = "; ".join(self.notes()) or "no data yet: press ctrl+r to train"
             return Text(why, style="dim", justify="center")
         try:
+            began = time.perf_counter()
             self._draw()
-            return super().render()
+            rendered = super().render()
+            self._render_seconds = time.perf_counter() - began
+            return rendered
         except Exception as error:  # plotext has more corner cases than we know of: say so, don't crash
             self.log.error("loss plot failed", error)
             return Text(f"loss plot unavailable: {type(error).__name__}: {error}", style="dim", justify="center")
