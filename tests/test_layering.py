@@ -32,6 +32,7 @@ def test_dashboard_module_does_not_import_torch():
 
 def test_first_frame_waits_for_neither_plotext_nor_the_dashboard_widgets():
     # what `xortui` imports before its first (splash) frame: the widgets come after it
-    modules = imported_after("import xortui.app.app, xortui.cli")
-    for later in ("plotext", "textual_plotext", "xortui.app.panel", "xortui.app.widgets", "importlib.metadata"):
+    modules = imported_after("import xortui.launch, xortui.app.app")  # what `xortui` with no arguments imports
+    for later in ("plotext", "textual_plotext", "xortui.app.panel", "xortui.app.widgets", "importlib.metadata",
+                  "click", "xortui.cli", "xortui.store"):
         assert later not in modules, f"{later} is imported before the first frame"

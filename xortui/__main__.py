@@ -1,4 +1,4 @@
-from xortui.cli import main
+from xortui.launch import main
 
 if __name__ == "__main__":
     main()

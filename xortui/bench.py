@@ -162,7 +162,7 @@ def seed_sweep(opts: Options) -> list[Row]:
 
 FIRST_FRAME_SCRIPT = """
 import os, sys, time
-import xortui.cli  # as the `xortui` command does, before it builds the app
+import xortui.launch  # the `xortui` command's entry point, which opens the dashboard without the command line
 from xortui.app.app import XorTuiApp
 
 class Timed(XorTuiApp):
@@ -181,7 +181,7 @@ Timed(splash=True).run(headless=True)
 
 
 def first_frame(opts: Options) -> list[Row]:
-    """Launch to first frame: a fresh `python` process is started, imports the command line and runs the dashboard
+    """Launch to first frame: a fresh `python` process is started, imports the entry point and runs the dashboard
     as `xortui` does (headless, so no terminal is needed); the times are from just before the launch to the
     moment the first frame (the splash) and then the whole dashboard have been painted. Python's bytecode cache
     is on, as on every launch after the first (one launch before the timed ones fills it). Beside it, for

@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from xortui import __version__
+from xortui.launch import dashboard, exit_at_once
 from xortui.engine.config import (
     FIELDS,
     OPTIMIZER_SETTINGS,
@@ -102,9 +103,7 @@ def cli(ctx: click.Context, preset: str | None, store_path: str | None) -> None:
     With no command, opens the dashboard.
     """
     if ctx.invoked_subcommand is None:
-        from xortui.app.app import XorTuiApp
-
-        XorTuiApp(preset=preset or DEFAULT_PRESET, store_path=store_path, splash=True).run()
+        dashboard(preset, store_path)
 
 
 def _field_option(name: str, metavar: str):
@@ -289,18 +288,6 @@ def main() -> None:
     try:
         cli(prog_name="xortui")
     except SystemExit as done:
-        if "torch" in sys.modules and (done.code is None or isinstance(done.code, int)):
-            _exit_at_once(done.code or 0)
+        if done.code is None or isinstance(done.code, int):
+            exit_at_once(done.code or 0)
         raise
-
-
-def _exit_at_once(code: int) -> None:
-    """End the process without the interpreter's teardown, which takes ~0.6 s once torch is loaded: after ctrl+c
-    or ctrl+q the user is waiting for the prompt. Everything is done by now (the dashboard has restored the
-    terminal, the store has committed, training threads only poll a stop flag); output is flushed first."""
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (OSError, ValueError):  # a closed pipe or stream: nothing more can reach it
-            pass
-    os._exit(code)
