@@ -126,6 +126,12 @@ def test_list_newest_first_filter_and_sort(store):
     assert [r.id for r in store.list_runs("lr=2.0 finished")] == [b]
     assert [r.id for r in store.list_runs("2,4,1")] == [c]
     assert store.list_runs("nothing-like-this") == []
+    p = add_run(store, dict(CONFIG, activation="prelu"))
+    leaky = add_run(store, dict(CONFIG, activation="leaky_relu"))
+    assert [r.id for r in store.list_runs("relu")] == [a]  # a word begins a word: not prelu, not leaky_relu
+    assert [r.id for r in store.list_runs("rel")] == [a]  # narrowing as it is typed
+    assert [r.id for r in store.list_runs("prelu")] == [p] and [r.id for r in store.list_runs("leaky")] == [leaky]
+    store.delete_run(p), store.delete_run(leaky)
     assert [r.id for r in store.list_runs(order_by="lr", descending=False)] == [a, c, b]
     # runs without a value sort last whichever way
     assert [r.id for r in store.list_runs(order_by="accuracy")] == [b, a, c]

@@ -157,7 +157,7 @@ def _as_float(value: Any) -> float | None:
 @runs.command("list")
 @store_option
 @click.option("--filter", "-f", "text_filter", default=None, metavar="TEXT",
-              help="Only runs matching every word (e.g. 'relu finished', 'lr=0.5').")
+              help="Only runs where every word begins a word of the run (e.g. 'relu finished', 'lr=0.5').")
 @click.option("--sort", "sort", default="started", show_default=True, metavar="COLUMN",
               help=f"Column to sort by: {', '.join(LIST_COLUMNS)}, or any config key.")
 @click.option("--asc", is_flag=True, help="Ascending order (default: descending, newest first).")

@@ -553,8 +553,9 @@ class RunStore:
         sweep_id: int | None = None,
         limit: int | None = None,
     ) -> list[RunRecord]:
-        """Runs, newest first by default. `text_filter`: every word must appear in the run's id, state, device,
-        verdict, command or configuration (`relu`, `lr=0.5`, `finished 2,4,1`). `order_by`: a RunRecord field
+        """Runs, newest first by default. `text_filter`: every word must begin a word of the run's id, state,
+        device, verdict, command or configuration (`relu`, `lr=0.5`, `finished 2,4,1`; `relu` does not match
+        prelu or leaky_relu, `rel` matches relu). `order_by`: a RunRecord field
         or property (id, state, accuracy, final_loss/loss, verdict, duration...) or a config key (lr, seed...);
         runs without a value sort last either way."""
         query, params = self._RUN_SELECT, ()
@@ -565,7 +566,7 @@ class RunStore:
         runs = [self._record(row) for row in rows]
         if text_filter and text_filter.strip():
             words = text_filter.lower().split()
-            runs = [run for run in runs if all(word in run.search_text() for word in words)]
+            runs = [run for run in runs if _matches(words, run.search_text().split())]
         runs = _sorted(runs, order_by, descending)
         return runs if limit is None else runs[:limit]
 
@@ -646,6 +647,11 @@ def _sorted(runs: list[RunRecord], column: str, descending: bool) -> list[RunRec
         present.sort(key=lambda r: (str(r.sort_key(column)), r.id), reverse=descending)
     missing.sort(key=lambda r: r.id, reverse=descending)
     return present + missing
+
+
+def _matches(words: list[str], tokens: list[str]) -> bool:
+    """Every filter word begins one of the tokens (so the filter narrows as it is typed)."""
+    return all(any(token.startswith(word) for token in tokens) for word in words)
 
 
 def _is_nan(value: Any) -> bool:
