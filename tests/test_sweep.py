@@ -133,3 +133,13 @@ def test_a_network_that_cannot_learn_xor_never_solves():
     assert row["solved_fraction"] == 0 and row["solve_step_median"] is None and row["solve_step_iqr"] is None
     assert all(math.isfinite(v) for v in (row["loss_p10"], row["loss_p50"], row["loss_p90"]))
     assert row["loss_p10"] <= row["loss_p50"] <= row["loss_p90"]
+
+
+def test_memory_estimate_counts_the_optimizers_buffers_as_allocated():
+    config = BASE.replace(hidden=(50, 50))
+    sgd, momentum, adam = (sweep.memory_bytes(config.replace(optimizer=o), 100) for o in ("sgd", "momentum", "adam"))
+    one_copy = 4 * 100 * config.n_parameters  # float32, one copy of every member's parameters
+    assert momentum - sgd == one_copy and adam - sgd == 2 * one_copy
+    for name, buffers in (("sgd", 0), ("momentum", 1), ("adam", 2)):  # what the population really allocates
+        population = Population(config.replace(optimizer=name), [1, 2], torch.device("cpu"))
+        assert sum(t.numel() for t in population.state) == buffers * 2 * config.n_parameters

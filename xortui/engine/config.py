@@ -36,6 +36,7 @@ class Optimizer:
     code: int
     settings: tuple[str, ...]
     description: str
+    buffers: int = 0  # state tensors kept per parameter tensor (momentum's velocity; Adam's two moments)
 
 
 HEADS: dict[str, Head] = {
@@ -50,8 +51,8 @@ OPTIMIZERS: dict[str, Optimizer] = {
     o.name: o
     for o in (
         Optimizer("sgd", 0, (), "plain SGD, p -= lr * g (the lecture's)"),
-        Optimizer("momentum", 1, ("momentum",), "SGD with momentum: buf = m * buf + g, p -= lr * buf"),
-        Optimizer("adam", 2, ("beta1", "beta2", "eps"), "Adam (torch.optim.Adam, no weight decay)"),
+        Optimizer("momentum", 1, ("momentum",), "SGD with momentum: buf = m * buf + g, p -= lr * buf", buffers=1),
+        Optimizer("adam", 2, ("beta1", "beta2", "eps"), "Adam (torch.optim.Adam, no weight decay)", buffers=2),
     )
 }
 

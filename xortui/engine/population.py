@@ -72,8 +72,7 @@ class Population:
             torch.full((k, 1, 1), PRELU_INIT, dtype=torch.float32, device=device)
             for _ in (config.hidden if self.activation_code == kernel.PRELU else ())
         ]
-        buffers = {kernel.SGD: 0, kernel.MOMENTUM: 1, kernel.ADAM: 2}[self.optimizer]
-        self.state = [torch.zeros_like(p) for p in self.parameters() for _ in range(buffers)]
+        self.state = [torch.zeros_like(p) for p in self.parameters() for _ in range(optimizer.buffers)]
         self.step = 0
 
     def parameters(self) -> list[Tensor]:

@@ -35,7 +35,7 @@ from typing import Any, Iterator, Mapping, Sequence
 import torch
 
 from xortui.engine.activations import get_activation
-from xortui.engine.config import ConfigError, ExperimentConfig, MAX_SEED, format_layers
+from xortui.engine.config import MAX_SEED, OPTIMIZERS, ConfigError, ExperimentConfig, format_layers
 from xortui.engine.devices import resolve_device
 from xortui.engine.population import Population
 from xortui.engine.tasks import get_task
@@ -138,11 +138,13 @@ def plan_sweep(
 
 def memory_bytes(config: ExperimentConfig, members: int) -> int:
     """Peak bytes one configuration's population needs, estimated (not measured): float32 parameters three times
-    over (the stacked weights, each seed's freshly built layers while they are stacked, the gradients), inputs and
-    targets, and three tensors per layer per row in flight during a step (pre-activation, activation, gradient)."""
+    over (the stacked weights, each seed's freshly built layers while they are stacked, the gradients) plus the
+    optimizer's buffers (one more copy for momentum, two for Adam), inputs and targets, and three tensors per
+    layer per row in flight during a step (pre-activation, activation, gradient)."""
     layers = config.layers
     rows = get_task(config.task).n_rows
-    per_member = 3 * config.n_parameters + rows * (layers[0] + 1) + 3 * rows * sum(layers[1:])
+    copies = 3 + OPTIMIZERS[config.optimizer].buffers
+    per_member = copies * config.n_parameters + rows * (layers[0] + 1) + 3 * rows * sum(layers[1:])
     return 4 * members * per_member
 
 
