@@ -8,17 +8,12 @@ from textual.widgets import Input, Select, Static
 
 from xortui.app.app import XorTuiApp
 from xortui.app.widgets import LossPlot, StatusLine, TruthTable
+from pilot_helpers import wait_until
 
 
 def run(coro):
     return asyncio.run(coro)
 
-
-async def wait_until(pilot, condition, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out waiting"
-        await pilot.pause(0.05)
 
 
 def table_rows(app):

@@ -5,24 +5,18 @@ import asyncio
 import os
 import subprocess
 import sys
-import time
 
 from textual.widgets import Input, Select, Static
 
 from xortui.app.app import XorTuiApp
 from xortui.app.widgets import StatusLine
 from xortui.engine import devices
+from pilot_helpers import wait_until
 
 
 def run(coro):
     return asyncio.run(coro)
 
-
-async def wait_until(pilot, condition, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out waiting"
-        await pilot.pause(0.05)
 
 
 def notices(app):

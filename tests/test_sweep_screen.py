@@ -1,19 +1,12 @@
 """The sweep screen: a grid x seeds from the dashboard, with progress, results and refusals."""
 
 import asyncio
-import time
 
 from textual.widgets import DataTable, Input, Static
 
 from xortui.app.app import XorTuiApp
 from xortui.app.sweep_screen import SweepScreen
-
-
-async def wait_until(pilot, condition, timeout=60.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out waiting"
-        await pilot.pause(0.05)
+from pilot_helpers import wait_until
 
 
 def test_sweep_from_the_dashboard(private_store):

@@ -2,20 +2,13 @@
 training meanwhile, losing nothing."""
 
 import asyncio
-import time
 
 from textual.widgets import Input
 
 from xortui.app.app import XorTuiApp
 from xortui.app.toosmall import MIN_HEIGHT, MIN_WIDTH, TooSmall
 from xortui.app.widgets import LossPlot
-
-
-async def wait_until(pilot, condition, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out waiting"
-        await pilot.pause(0.05)
+from pilot_helpers import wait_until
 
 
 def shows_notice(app) -> bool:
