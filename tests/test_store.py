@@ -223,7 +223,7 @@ def test_a_version_1_store_is_migrated_and_keeps_its_runs(tmp_path):
     path = tmp_path / "old.db"
     make_v1_store(path)
     with open_store(path) as opened:
-        assert opened.schema_version == SCHEMA_VERSION == 2
+        assert opened.schema_version == SCHEMA_VERSION == 3
         run = opened.get_run(1)
         assert run.config == CONFIG and run.final == FINAL and run.versions["torch"] == "2.2.0"
         assert run.facts is None and run.sweep_id is None
@@ -392,7 +392,7 @@ KILLED_WRITER = textwrap.dedent("""
 """)
 
 
-def test_a_killed_process_loses_at_most_the_last_second(tmp_path):
+def test_a_killed_process_loses_at_most_the_last_second(tmp_path, monkeypatch):
     path = tmp_path / "runs.db"
     child = subprocess.Popen([sys.executable, "-c", KILLED_WRITER, str(path)], cwd=ROOT, stdout=subprocess.PIPE,
                              text=True)
@@ -410,7 +410,11 @@ def test_a_killed_process_loses_at_most_the_last_second(tmp_path):
         child.stdout.close()
     with open_store(path) as opened:
         curve = opened.curve(run_id)
-        assert opened.get_run(run_id).state == "running"
+        assert opened.get_run(run_id).state == "running"  # just killed: too soon to tell
+        monkeypatch.setattr(store_module, "STALE_SECONDS", 0.5)
+        time.sleep(0.6)
+        assert opened.get_run(run_id).state == "interrupted"  # no sign of life since: shown as interrupted
+        assert [r.state for r in opened.list_runs("interrupted")] == ["interrupted"]
     steps = [s for s, _ in curve]
     assert steps == list(range(len(steps)))  # a whole prefix: nothing lost in the middle
     assert all(loss == 1.0 / (s + 1) for s, loss in curve)
@@ -451,3 +455,31 @@ def test_two_processes_writing_at_once_both_succeed(tmp_path):
         for run in runs:
             assert run.state == "finished" and run.final == {"name": run.config["name"]}
             assert opened.curve(run.id) == [(s, s / 1000) for s in range(300)]
+
+
+def test_a_recording_run_stays_running_without_points_and_a_closed_one_turns_interrupted(store, monkeypatch):
+    monkeypatch.setattr(store_module, "ALIVE_SECONDS", 0.1)
+    monkeypatch.setattr(store_module, "STALE_SECONDS", 0.5)
+    recorder = RunRecorder.start(store, CONFIG, device="cpu", flush_seconds=0.05)
+    time.sleep(1.0)  # no points at all (a long log interval), twice the stale time
+    assert store.get_run(recorder.run_id).state == "running"
+    recorder.close()  # as a process that ends without finishing its run
+    time.sleep(0.6)
+    assert store.get_run(recorder.run_id).state == "interrupted"
+
+
+def test_a_version_2_run_left_running_reads_as_interrupted(tmp_path):
+    path = tmp_path / "v2.db"
+    raw = sqlite3.connect(path)
+    for version in (1, 2):
+        for statement in store_module._split_sql(store_module._MIGRATIONS[version]):
+            raw.execute(statement)
+    raw.execute("UPDATE schema_version SET version = 2")
+    raw.execute("INSERT INTO runs (config, versions, device, started_at, state) VALUES (?, '{}', 'cpu', ?, 'running')",
+                (store_module._dumps(CONFIG), time.time() - 3600))
+    raw.commit()
+    raw.close()
+    with open_store(path) as opened:
+        assert opened.schema_version == 3 and opened.get_run(1).state == "interrupted"
+        fresh = opened.begin_run(CONFIG, device="cpu")
+        assert opened.get_run(fresh).state == "running"

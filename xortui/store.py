@@ -32,13 +32,16 @@ from typing import Any, Callable, Iterable, Sequence
 from xortui import __version__
 
 ENV_VAR = "XORTUI_STORE"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 BUSY_TIMEOUT_S = 15.0  # a long sweep commit or a dashboard's flush never holds the lock anywhere near this long
 FLUSH_SECONDS = 0.5  # RunRecorder commits at least this often, keeping the crash loss under a second
+ALIVE_SECONDS = 2.0  # a recording run says it is alive at least this often, points or not ...
+STALE_SECONDS = 15.0  # ... and a 'running' run silent for longer is shown as interrupted
 
 RUNNING = "running"
+INTERRUPTED = "interrupted"  # shown, never stored: a 'running' run whose process ended (killed, terminal closed)
 FINAL_STATES = ("finished", "stopped", "diverged", "failed")
-STATES = (RUNNING, *FINAL_STATES)
+STATES = (RUNNING, INTERRUPTED, *FINAL_STATES)
 
 # Order of options in a reproduce command; keys not listed follow in alphabetical order.
 _OPTION_ORDER = ("preset", "layers", "depth", "width", "activation", "head", "optimizer", "lr", "steps", "seed",
@@ -96,6 +99,10 @@ _MIGRATIONS: dict[int, str] = {
         );
         ALTER TABLE runs ADD COLUMN sweep_id INTEGER REFERENCES sweeps(id) ON DELETE SET NULL;
         CREATE INDEX runs_sweep ON runs(sweep_id);
+    """,
+    3: """
+        -- a running run's last sign of life (Unix time): a killed process's run stops renewing it
+        ALTER TABLE runs ADD COLUMN alive_at REAL;
     """,
 }
 assert max(_MIGRATIONS) == SCHEMA_VERSION
@@ -464,14 +471,16 @@ class RunStore:
         sweep_id: int | None = None,
         started_at: float | None = None,
     ) -> int:
-        """Record a new run in state 'running'; returns its id. `versions` is merged over `default_versions()`."""
+        """Record a new run in state 'running'; returns its id. `versions` is merged over `default_versions()`.
+        Until it is finished, the writer renews its sign of life (`append_points`, `touch_run`) at least every
+        STALE_SECONDS, or readers show it as interrupted."""
         merged = {**default_versions(), **(versions or {})}
+        started = time.time() if started_at is None else started_at
         with self._write():
             cursor = self._conn().execute(
-                "INSERT INTO runs (config, versions, device, command, started_at, state, sweep_id)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (_dumps(config), _dumps(merged), device, command,
-                 time.time() if started_at is None else started_at, RUNNING, sweep_id),
+                "INSERT INTO runs (config, versions, device, command, started_at, state, sweep_id, alive_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (_dumps(config), _dumps(merged), device, command, started, RUNNING, sweep_id, started),
             )
             return int(cursor.lastrowid)
 
@@ -483,6 +492,12 @@ class RunStore:
             return
         with self._write():
             self._conn().executemany("INSERT OR REPLACE INTO points (run_id, step, loss) VALUES (?, ?, ?)", rows)
+            self._conn().execute("UPDATE runs SET alive_at = ? WHERE id = ?", (time.time(), run_id))
+
+    def touch_run(self, run_id: int) -> None:
+        """Say that a running run's process is still at work (points or not)."""
+        with self._write():
+            self._conn().execute("UPDATE runs SET alive_at = ? WHERE id = ?", (time.time(), run_id))
 
     def finish_run(
         self,
@@ -525,15 +540,19 @@ class RunStore:
                r.facts, r.sweep_id,
                (SELECT COUNT(*) FROM points p WHERE p.run_id = r.id),
                (SELECT MAX(step) FROM points p WHERE p.run_id = r.id),
-               (SELECT loss FROM points p WHERE p.run_id = r.id ORDER BY step DESC LIMIT 1)
+               (SELECT loss FROM points p WHERE p.run_id = r.id ORDER BY step DESC LIMIT 1),
+               r.alive_at
         FROM runs r
     """
 
     def _record(self, row: Sequence[Any]) -> RunRecord:
-        n_points, last_step, last_loss = row[11], row[12], row[13]
+        n_points, last_step, last_loss, alive_at = row[11], row[12], row[13], row[14]
+        state = row[7]
+        if state == RUNNING and time.time() - (alive_at if alive_at is not None else row[5]) > STALE_SECONDS:
+            state = INTERRUPTED
         return RunRecord(
             id=row[0], config=_loads(row[1]), versions=_loads(row[2]), device=row[3], command=row[4],
-            started_at=row[5], ended_at=row[6], state=row[7], final=_loads(row[8]), facts=_loads(row[9]),
+            started_at=row[5], ended_at=row[6], state=state, final=_loads(row[8]), facts=_loads(row[9]),
             sweep_id=row[10], n_points=n_points, last_step=last_step,
             last_loss=_loss_out(last_loss) if n_points else None,
         )
@@ -836,6 +855,17 @@ class RunRecorder:
                 except StoreError as exc:
                     self._fail(exc)
 
+    def touch(self) -> None:
+        """Renew the run's sign of life (the flush loop does this when no points arrive)."""
+        with self._lock:
+            if not self.active:
+                return
+            self._last_flush = time.monotonic()
+            try:
+                self.store.touch_run(self.run_id)
+            except StoreError as exc:
+                self._fail(exc)
+
     def finish(self, state: str, final: dict[str, Any] | None = None, facts: dict[str, Any] | None = None) -> None:
         """Commit the last points and close the run with its outcome; later calls do nothing."""
         self.flush()
@@ -869,3 +899,5 @@ class RunRecorder:
         while not self._stop.wait(max(self.flush_seconds / 2, 0.05)):
             if self._pending and time.monotonic() - self._last_flush >= self.flush_seconds:
                 self.flush()
+            elif time.monotonic() - self._last_flush >= ALIVE_SECONDS:
+                self.touch()

@@ -399,7 +399,8 @@ class RunsScreen(Screen[None]):
     def row_cells(self, run: RunRecord) -> list[Any]:
         config = run.config
         loss, accuracy = run.final_loss, run.accuracy
-        state_style = {"finished": "green", "running": "cyan", "stopped": "yellow"}.get(run.state, "red")
+        state_style = {"finished": "green", "running": "cyan", "stopped": "yellow", "interrupted": "yellow"}.get(
+            run.state, "red")
         return [
             Text(MARK, style="bold magenta") if run.id in self.marked else "",
             Text(str(run.id), justify="right"),
