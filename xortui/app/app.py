@@ -201,10 +201,17 @@ class XorTuiApp(App):
             return False
         return True
 
+    CUDA_NOTICE_SECONDS = 10.0
+    _cuda_noticed_at = -CUDA_NOTICE_SECONDS
+
     def show_cuda_missing(self, message: str) -> None:
         self.cuda_missing = True
         self.query_one(ExperimentPanel).show_device_error(f"{message} (f6: use cpu)")
-        self.notify(f"{message}. Press f6 to switch to the CPU.", title="no CUDA", severity="warning", timeout=10)
+        # One notice on screen at a time: pressing ctrl+r again while it shows would only stack copies of it.
+        if time.monotonic() - self._cuda_noticed_at >= self.CUDA_NOTICE_SECONDS:
+            self._cuda_noticed_at = time.monotonic()
+            self.notify(f"{message}. Press f6 to switch to the CPU.", title="no CUDA", severity="warning",
+                        timeout=self.CUDA_NOTICE_SECONDS)
         self.refresh_bindings()
 
     def action_use_cpu(self) -> None:
