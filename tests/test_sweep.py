@@ -143,3 +143,19 @@ def test_memory_estimate_counts_the_optimizers_buffers_as_allocated():
     for name, buffers in (("sgd", 0), ("momentum", 1), ("adam", 2)):  # what the population really allocates
         population = Population(config.replace(optimizer=name), [1, 2], torch.device("cpu"))
         assert sum(t.numel() for t in population.state) == buffers * 2 * config.n_parameters
+
+
+def test_time_estimate_of_many_seeds_builds_only_a_probe_of_them(monkeypatch):
+    built = []
+    real = sweep.Population
+
+    def spy(config, seeds, device):
+        built.append(len(seeds))
+        return real(config, seeds, device)
+
+    monkeypatch.setattr(sweep, "PROBE_SEEDS", 16)
+    monkeypatch.setattr(sweep, "Population", spy)
+    plan = sweep.plan_sweep(BASE.replace(steps=200), {}, seeds=1_000_000)
+    with pytest.raises(sweep.SweepTooBig, match="limit"):  # refused from the probe, without building a million
+        sweep.estimate(plan, probe_steps=5, max_seconds=1.0)
+    assert built == [16]

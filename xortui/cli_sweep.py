@@ -71,6 +71,10 @@ def sweep(seeds: str, sort: str, out: str | None, as_json: bool, max_hours: floa
     if not 0 < max_hours:
         raise click.BadParameter(f"must be above 0 (got {max_hours:g})", param_hint="'--max-hours'")
     plan = build_plan(options, seeds)
+    show_bar = sys.stderr.isatty()
+    if show_bar:  # a person waits for the estimate (seconds for a million seeds); a script gets only the result
+        click.echo(f"# {len(plan.configs)} configuration(s) x {len(plan.seeds):,} seeds: estimating…\r", err=True,
+                   nl=False)
     try:
         estimated = estimate(plan, max_seconds=max_hours * 3600)
     except SweepTooBig as error:
@@ -82,7 +86,6 @@ def sweep(seeds: str, sort: str, out: str | None, as_json: bool, max_hours: floa
     )
     results = []
     interrupted = False
-    show_bar = sys.stderr.isatty()
     try:
         for event in run_sweep(plan, estimated):
             if isinstance(event, ConfigResult):

@@ -43,6 +43,7 @@ from xortui.engine.tasks import get_task
 SOLVED_LOSS = 0.05
 DEAD_OUTPUT = 1e-6
 MEMORY_SHARE = 0.25  # a sweep may use at most this share of the device's memory
+PROBE_SEEDS = 4096  # the time estimate trains at most this many seeds and scales up
 MAX_SEEDS = 1_000_000
 CHUNK_SECONDS = 0.05  # longest stretch of training between two progress checks
 PROGRESS_SECONDS = 0.1  # least time between two Progress events (the last of each configuration always comes)
@@ -223,8 +224,8 @@ def estimate(
         key = (config.task, config.hidden, config.activation, config.optimizer)
         if key not in per_step:
             per_step[key] = _probe(config, plan.seeds, device, probe_steps)
-        step_s, eval_s = per_step[key]
-        config_seconds.append(config.steps * step_s + (config.steps // config.log_every + 2) * eval_s)
+        build_s, step_s, eval_s = per_step[key]
+        config_seconds.append(build_s + config.steps * step_s + (config.steps // config.log_every + 2) * eval_s)
     total = sum(config_seconds)
     if max_seconds is not None and total > max_seconds:
         raise SweepTooBig(
@@ -234,9 +235,18 @@ def estimate(
     return Estimate(need, budget, total, tuple(config_seconds))
 
 
-def _probe(config: ExperimentConfig, seeds: Sequence[int], device: torch.device, steps: int) -> tuple[float, float]:
-    """Seconds per training step and per evaluation, measured on the real population size."""
-    population = Population(config.replace(lr=min(config.lr, 1e-3)), seeds, device)  # small lr: no divergence
+def _probe(
+    config: ExperimentConfig, seeds: Sequence[int], device: torch.device, steps: int
+) -> tuple[float, float, float]:
+    """Seconds to build the population (each seed's layers are drawn one by one), per training step and per
+    evaluation. Measured on the real population size up to PROBE_SEEDS seeds; beyond, on PROBE_SEEDS of them and
+    scaled in proportion (the work per step grows with the members; for small networks this overestimates, as
+    fixed costs are counted again), so that a million seeds are estimated in seconds, not built for minutes."""
+    probe_seeds = list(seeds[:PROBE_SEEDS])
+    scale = len(seeds) / len(probe_seeds)
+    began = time.perf_counter()
+    population = Population(config.replace(lr=min(config.lr, 1e-3)), probe_seeds, device)  # small lr: no divergence
+    build_s = time.perf_counter() - began
     for _ in range(3):  # TorchScript profiles and optimises on its first calls
         population.train(1)
     population.evaluate()
@@ -247,7 +257,7 @@ def _probe(config: ExperimentConfig, seeds: Sequence[int], device: torch.device,
     step_s = (time.perf_counter() - began) / steps
     began = time.perf_counter()
     population.evaluate()
-    return step_s, time.perf_counter() - began
+    return build_s * scale, step_s * scale, (time.perf_counter() - began) * scale
 
 
 def _sync(device: torch.device) -> None:
