@@ -3,6 +3,7 @@ the summary so far and exits 130; the dashboard's ctrl+q ends the process. Bound
 tested is that it ends, with the right output, not how fast."""
 
 import fcntl
+import json
 import os
 import pty
 import select
@@ -81,6 +82,23 @@ def test_cli_ctrl_c_mid_run_prints_the_summary_and_exits_130(tmp_path):
         assert "stopped after" in text and "of 10,000,000 steps" in text
         assert "Traceback" not in text
         print(f"ctrl+c to exit: {took:.2f} s")
+    finally:
+        term.close()
+
+
+def test_cli_ctrl_c_reports_the_step_reached_not_the_last_logged_one():
+    term = Terminal([sys.executable, "-m", "xortui", "run", "--steps", "10000000", "--log-every", "5000000",
+                     "--no-store", "--json"])
+    try:
+        term.read(3.0)  # torch loads, then about a second of training: tens of thousands of steps, none logged
+        term.proc.send_signal(signal.SIGINT)
+        term.wait_for_exit(QUIT_BOUND_S)
+        assert term.proc.returncode == 130
+        record = json.loads(term.output.decode().strip().splitlines()[-1])
+        assert record["state"] == "stopped"
+        assert 0 < record["steps_done"] < 5_000_000  # the step it stopped at: step 0 was the only one logged
+        assert list(record["losses"]) == ["0"]
+        assert record["final"]["loss"] != pytest.approx(record["losses"]["0"], rel=1e-3)  # measured at that step
     finally:
         term.close()
 

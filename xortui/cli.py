@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import math
 import os
+import signal
 import sys
+import threading
 from typing import Any
 
 import click
@@ -159,7 +161,17 @@ def run(preset: str | None, as_json: bool, store_path: str | None, no_store: boo
     last = None
     recorder = None
     interrupted = False
-    run_snapshots = train(config)
+    # Ctrl+C asks training to stop after its current chunk (at most ~0.1 s), so the summary describes the step
+    # reached, measured afresh; a second Ctrl+C interrupts at once.
+    stop = threading.Event()
+
+    def on_ctrl_c(signum, frame) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+
+    previous = signal.signal(signal.SIGINT, on_ctrl_c)
+    run_snapshots = train(config, stop.is_set)
     try:
         for snap in run_snapshots:
             if recorder is None:
@@ -176,6 +188,9 @@ def run(preset: str | None, as_json: bool, store_path: str | None, no_store: boo
     except KeyboardInterrupt:
         interrupted = True
         run_snapshots.close()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    interrupted = interrupted or stop.is_set()
     if last is None:  # interrupted before the first step
         sys.exit(130)
     state = STOPPED if interrupted else last.state
