@@ -189,3 +189,25 @@ def test_splash_first_then_the_dashboard_and_q_quits_during_the_splash():
         assert app.return_code == 0
 
     run(scenario())
+
+
+def test_preset_description_says_what_an_edit_changed_and_comes_back_when_undone():
+    async def scenario():
+        app = XorTuiApp()
+        async with app.run_test(size=(100, 30)) as pilot:
+            description = app.query_one("#preset-description", Static)
+            assert "2-2-1 sigmoid" in str(description.render())
+            app.query_one("#lr", Input).value = "100"
+            app.query_one("#seed", Input).value = "1"
+            await pilot.pause()
+            assert str(description.render()) == "xor-nn, changed: lr, seed"
+            app.query_one("#lr", Input).value = "1"
+            app.query_one("#seed", Input).value = "777"
+            app.query_one("#activation", Select).value = "relu"
+            await pilot.pause()
+            assert str(description.render()) == "xor-nn, changed: activation"
+            app.query_one("#activation", Select).value = "sigmoid"
+            await pilot.pause()
+            assert "2-2-1 sigmoid" in str(description.render())
+
+    run(scenario())

@@ -122,11 +122,14 @@ class ExperimentPanel(VerticalScroll, can_focus=False):
             self._check("layers")
         elif event.select.id == "optimizer":
             self._show_settings()
+        if event.select.id != "preset":
+            self._describe_preset()
 
     # ------------------------------------------------------------------------------------------ checking
 
     def on_input_changed(self, event: Input.Changed) -> None:
         name = event.input.id
+        self._describe_preset()
         if name is None or not self._check(name) or not event.input.has_focus:
             return
         # depth/width and the layer list describe the same thing: keep them in step, from the field being typed
@@ -195,7 +198,19 @@ class ExperimentPanel(VerticalScroll, can_focus=False):
         if bad:
             self.query_one(f"#{bad[0]}").focus()
             return None
-        config = ExperimentConfig(
+        config = self._build_config()
+        try:
+            return config.validate()
+        except ConfigError as error:
+            field = error.field if error.field in TEXT_FIELDS else "layers"
+            self._show_error(field, error.message)
+            self.query_one(f"#{field}").focus()
+            return None
+
+    def _build_config(self) -> ExperimentConfig:
+        """The fields as a configuration (ConfigError from the first field that does not parse)."""
+        settings = OPTIMIZERS[self.optimizer_name()].settings
+        return ExperimentConfig(
             task=self.task_name(),
             hidden=self._parse("layers"),
             activation=str(self.query_one("#activation", Select).value),
@@ -208,13 +223,22 @@ class ExperimentPanel(VerticalScroll, can_focus=False):
             log_every=self._parse("log_every"),
             **{name: self._parse(name) for name in settings},
         )
-        try:
-            return config.validate()
-        except ConfigError as error:
-            field = error.field if error.field in TEXT_FIELDS else "layers"
-            self._show_error(field, error.message)
-            self.query_one(f"#{field}").focus()
-            return None
+
+    def _describe_preset(self) -> None:
+        """Under the picker: the preset's description while the fields hold it, else what differs from it (an
+        edited field, or a past run's settings loaded from the runs screen)."""
+        preset = PRESETS.get(str(self.query_one("#preset", Select).value))
+        if preset is None:
+            return
+        config = _try(self._build_config)
+        differ = [] if config is None else [
+            FIELDS["layers" if name == "hidden" else name].label.lower()
+            for name in ("task", "hidden", "activation", "head", "optimizer", "lr", "steps", "seed", "device",
+                         "log_every", *OPTIMIZER_SETTINGS)
+            if getattr(config, name) != getattr(preset.config, name)
+        ]
+        text = preset.description if not differ else f"{preset.name}, changed: {', '.join(differ)}"
+        self.query_one("#preset-description", Static).update(text)
 
     def show_device_error(self, message: str) -> None:
         self._show_error("device", message)
