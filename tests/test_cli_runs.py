@@ -55,7 +55,7 @@ def assert_one_line_error(result, code: int, *fragments: str) -> None:
     assert result.exit_code == code
     assert result.stdout == ""
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: ") and "Traceback" not in result.stderr
+    assert len(lines) == 1 and lines[0].startswith("Error: ") and "Traceback" not in result.stderr
     for fragment in fragments:
         assert fragment in lines[0]
 

@@ -53,7 +53,7 @@ def no_store_option(command: Callable) -> Callable:
 
 
 def _fail(message: str, code: int) -> NoReturn:
-    click.echo(f"error: {message}", err=True)
+    click.echo(f"Error: {message}", err=True)  # as click writes its own usage errors
     sys.exit(code)
 
 

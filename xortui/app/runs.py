@@ -618,7 +618,8 @@ class RunsScreen(Screen[None]):
             ids = [run.id]
         names = ", ".join(f"#{i}" for i in ids)
         question = (f"Delete run {names}?" if len(ids) == 1 else f"Delete {len(ids)} marked runs ({names})?")
-        question += "\nTheir curves and results are removed from the store for good."
+        question += ("\nIts curve and results are" if len(ids) == 1 else "\nTheir curves and results are") + (
+            " removed from the store for good.")
         running = [run.id for run in self.runs if run.id in ids and run.state == "running"]
         if running:
             question += ("\n" + ", ".join(f"#{i}" for i in running) + " is still running (or its xortui was"
