@@ -20,10 +20,9 @@ def dashboard(preset: str | None = None, store_path: str | None = None) -> None:
     """Run the dashboard until the user quits. The store is `store_path`, else $XORTUI_STORE, else the user's
     data directory."""
     from xortui.app.app import XorTuiApp
+    from xortui.engine.presets import DEFAULT_PRESET
 
-    app = XorTuiApp(store_path=store_path, splash=True) if preset is None else XorTuiApp(
-        preset=preset, store_path=store_path, splash=True)
-    app.run()
+    XorTuiApp(preset=preset or DEFAULT_PRESET, store_path=store_path, splash=True).run()
 
 
 def exit_at_once(code: int) -> None:

@@ -18,10 +18,8 @@ from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Footer, Input
+from textual.widgets import Footer, Input, Static
 from textual.worker import WorkerCancelled, WorkerFailed, get_current_worker
-
-from textual.widgets import Static
 
 from xortui.app.messages import EngineReady, RunFailed, RunProgress, StoreFailed
 from xortui.engine.config import ConfigError, ExperimentConfig
@@ -83,6 +81,7 @@ class XorTuiApp(App):
         self.engine_ready = False
         self.last_snapshot = None  # the newest snapshot of the current run
         self._details_drawn_at = 0.0
+        self._cuda_noticed_at = -self.CUDA_NOTICE_SECONDS  # when the "no CUDA" notice last went up
         self.engine_loaded = asyncio.Event()  # set once torch is in: tests and scripts can await it
         self._stop = threading.Event()
 
@@ -202,7 +201,6 @@ class XorTuiApp(App):
         return True
 
     CUDA_NOTICE_SECONDS = 10.0
-    _cuda_noticed_at = -CUDA_NOTICE_SECONDS
 
     def show_cuda_missing(self, message: str) -> None:
         self.cuda_missing = True
